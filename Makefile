@@ -1,0 +1,65 @@
+# Sportello. `make run` starts the app on the demo municipality; `make test`
+# runs every check CI runs. Both install what they need when it is missing.
+
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FYNE_CLI    := fyne.io/tools/cmd/fyne@v1.7.4
+BIN         := bin
+
+# C libraries a Fyne desktop build links (X11, GL, Wayland) and the compiler.
+DESKTOP_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
+                libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev
+# Tests: the race detector needs cgo, so a C compiler.
+TEST_PKGS    := gcc libc6-dev
+
+.PHONY: all deps test-deps build run server test vet lint check-core bench screenshots package clean
+
+all: build
+
+deps:
+	@scripts/apt-ensure $(DESKTOP_PKGS)
+
+test-deps:
+	@scripts/apt-ensure $(TEST_PKGS)
+
+build: deps
+	$(GO) build -o $(BIN)/sportello .
+	$(GO) build -o $(BIN)/sportello-server ./cmd/sportello-server
+
+run: build
+	$(BIN)/sportello
+
+# The reference server alone, with the demo municipality, for a real client.
+server:
+	$(GO) run ./cmd/sportello-server serve --addr 127.0.0.1:8080 --db sportello-server.db --demo
+
+test: test-deps vet lint check-core
+	$(GO) test -race -tags ci -count=1 ./...
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet -tags ci ./...
+
+lint:
+	$(GO) run $(STATICCHECK) -tags ci ./...
+
+# The core stays free of Fyne and cross-compiles without cgo for phones.
+check-core:
+	@if $(GO) list -deps ./core/... | grep -q '^fyne.io/'; then echo "core imports Fyne"; exit 1; fi
+	CGO_ENABLED=0 GOOS=android GOARCH=arm64 $(GO) build ./core/...
+	CGO_ENABLED=0 GOOS=ios GOARCH=arm64 $(GO) build ./core/...
+	@echo "core: no Fyne, builds for android/arm64 and ios/arm64 without cgo"
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -tags ci ./...
+
+# Every screen as PNG, desktop and phone sizes, through Fyne's test driver.
+screenshots:
+	SPORTELLO_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -tags ci -count=1 -run TestScreenshots ./app
+
+package: deps
+	$(GO) run $(FYNE_CLI) package -os linux --release
+
+clean:
+	rm -rf $(BIN) Sportello.tar.xz

@@ -1,0 +1,142 @@
+// Package app is Sportello's user interface in Fyne: the window, navigation,
+// screens, theme and translations. It holds no HTTP and no SQL: every screen
+// asks the core (package core and below) and shows the answer.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sportello/sportello/assets"
+	"github.com/sportello/sportello/core/connection"
+)
+
+// Preference keys of UI settings (the municipality is the core's setting).
+const (
+	prefLanguage = "language" // "", "it" or "en"
+	prefTheme    = "theme"    // "", "light" or "dark"
+)
+
+// ui is the running app: the window, the core it drives and its screens.
+type ui struct {
+	app   fyne.App
+	win   fyne.Window
+	phone bool // bottom tabs and one column, instead of side navigation
+	log   *slog.Logger
+	now   func() time.Time
+	loc   *time.Location
+
+	dataDir string
+	conn    *connection.Manager // nil until the core has started
+
+	tabs     *container.AppTabs
+	home     *homeScreen
+	settings *settingsScreen
+}
+
+// Run shows the app in a window and blocks until it closes. a comes from
+// main, which picks the driver.
+func Run(a fyne.App) {
+	u := newUI(a, a.NewWindow("Sportello"), fyne.CurrentDevice().IsMobile(), a.Storage().RootURI().Path())
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	u.win.Resize(fyne.NewSize(1024, 720))
+	u.win.SetMaster()
+	u.win.SetContent(u.startingScreen())
+	go func() {
+		err := u.startCore(context.Background())
+		fyne.Do(func() { u.coreStarted(err) })
+	}()
+	u.win.ShowAndRun()
+	u.close()
+}
+
+func newUI(a fyne.App, w fyne.Window, phone bool, dataDir string) *ui {
+	level := slog.LevelWarn
+	if os.Getenv("SPORTELLO_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	u := &ui{
+		app: a, win: w, phone: phone, dataDir: dataDir, now: time.Now, loc: time.Local,
+		log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	}
+	applyLanguage(a.Preferences().String(prefLanguage))
+	applyTheme(a, a.Preferences().String(prefTheme))
+	return u
+}
+
+// startCore opens the device store and connects to the municipality (the
+// demo one, started in process, when none is configured). It blocks: Run
+// calls it from a goroutine, tests call it directly.
+func (u *ui) startCore(ctx context.Context) error {
+	conn, err := connection.Open(ctx, u.dataDir, currentLanguage(), u.log)
+	if err != nil {
+		return err
+	}
+	if err := conn.Connect(ctx); err != nil {
+		conn.Close(ctx)
+		return err
+	}
+	u.conn = conn
+	return nil
+}
+
+// coreStarted shows the navigation once the core is up, or the reason it is
+// not. It runs on the UI goroutine.
+func (u *ui) coreStarted(err error) {
+	if err != nil {
+		u.log.Error("start", "err", err)
+		u.win.SetContent(u.startFailedScreen(err))
+		return
+	}
+	u.build()
+	u.home.load()
+}
+
+// build (re)creates every screen: after a language change every label must be
+// made again in the new language.
+func (u *ui) build() {
+	u.home = newHomeScreen(u)
+	u.settings = newSettingsScreen(u)
+	u.win.SetTitle(lang.X("app.title", "Sportello"))
+	u.win.SetContent(u.navigation())
+}
+
+func (u *ui) close() {
+	if u.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := u.conn.Close(ctx); err != nil {
+			u.log.Warn("close", "err", err)
+		}
+	}
+}
+
+func (u *ui) startingScreen() fyne.CanvasObject {
+	msg := widget.NewLabelWithStyle(lang.X("start.connecting", "Connecting to your municipality…"),
+		fyne.TextAlignCenter, fyne.TextStyle{})
+	activity := widget.NewActivity()
+	activity.Start()
+	return container.NewCenter(container.NewVBox(activity, msg))
+}
+
+func (u *ui) startFailedScreen(err error) fyne.CanvasObject {
+	title := widget.NewLabelWithStyle(lang.X("start.failed", "Sportello could not start"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	detail := widget.NewLabel(errorText(err))
+	detail.Wrapping = fyne.TextWrapWord
+	detail.Alignment = fyne.TextAlignCenter
+	retry := widget.NewButton(lang.X("action.retry", "Try again"), func() {
+		u.win.SetContent(u.startingScreen())
+		go func() {
+			err := u.startCore(context.Background())
+			fyne.Do(func() { u.coreStarted(err) })
+		}()
+	})
+	return container.NewCenter(container.NewVBox(title, detail, container.NewCenter(retry)))
+}

@@ -1,0 +1,283 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sportello/sportello/core"
+	"github.com/sportello/sportello/core/municipality"
+)
+
+// homeScreen shows the municipality: who it is, how to reach it, what it
+// offers and when its offices are open. It shows the device's copy at once
+// and then the server's answer.
+type homeScreen struct {
+	u    *ui
+	body *fyne.Container // replaced whole on every update
+	root fyne.CanvasObject
+}
+
+func newHomeScreen(u *ui) *homeScreen {
+	h := &homeScreen{u: u, body: container.NewVBox()}
+	h.root = container.NewVScroll(container.NewPadded(h.body))
+	h.showLoading()
+	return h
+}
+
+func (h *homeScreen) object() fyne.CanvasObject { return h.root }
+
+// load shows the cached copy, then refreshes from the server in the
+// background.
+func (h *homeScreen) load() {
+	go func() {
+		cached, ok := h.cached(context.Background())
+		if ok {
+			fyne.Do(func() { h.show(cached) })
+		}
+		info, err := h.refresh(context.Background())
+		fyne.Do(func() {
+			if err != nil {
+				h.showError(err)
+				return
+			}
+			h.show(info)
+		})
+	}()
+}
+
+func (h *homeScreen) cached(ctx context.Context) (municipality.Info, bool) {
+	c := h.u.conn
+	info, ok, err := municipality.Cached(ctx, c.Store(), c.Current().Site(), currentLanguage())
+	if err != nil {
+		h.u.log.Warn("home: cache", "err", err)
+	}
+	return info, ok
+}
+
+func (h *homeScreen) refresh(ctx context.Context) (municipality.Info, error) {
+	c := h.u.conn
+	info, err := municipality.Refresh(ctx, c.Client(), c.Store(), c.Current().Site(), currentLanguage(), h.u.now())
+	if err != nil {
+		h.u.log.Warn("home: refresh", "err", err)
+	} else if info.Stale != nil {
+		h.u.log.Warn("home: showing the cached copy", "err", info.Stale)
+	}
+	return info, err
+}
+
+func (h *homeScreen) showLoading() {
+	a := widget.NewActivity()
+	a.Start()
+	h.body.Objects = []fyne.CanvasObject{container.NewCenter(container.NewVBox(a,
+		widget.NewLabelWithStyle(lang.X("home.loading", "Loading your municipality…"), fyne.TextAlignCenter, fyne.TextStyle{})))}
+	h.body.Refresh()
+}
+
+func (h *homeScreen) showError(err error) {
+	title := widget.NewLabelWithStyle(lang.X("home.error_title", "Your municipality's information could not be loaded"),
+		fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.Wrapping = fyne.TextWrapWord
+	detail := wrapped(errorText(err))
+	retry := widget.NewButtonWithIcon(lang.X("action.retry", "Try again"), theme.ViewRefreshIcon(), func() {
+		h.showLoading()
+		h.load()
+	})
+	retry.Importance = widget.HighImportance
+	settings := widget.NewButton(lang.X("home.change_municipality", "Change municipality"), h.u.showSettings)
+	h.body.Objects = []fyne.CanvasObject{widget.NewCard("", "", container.NewVBox(title, detail, container.NewHBox(retry, settings)))}
+	h.body.Refresh()
+}
+
+// show lays out info. It runs on the UI goroutine.
+func (h *homeScreen) show(info municipality.Info) {
+	m := info.Municipality
+	objs := []fyne.CanvasObject{h.header(info)}
+	if info.Stale != nil {
+		objs = append(objs, h.offlineBanner(info))
+	}
+	objs = append(objs, h.contacts(m.Contacts), h.services(m.Services))
+	if len(m.Offices) > 0 {
+		objs = append(objs, h.offices(m.Offices))
+	}
+	objs = append(objs, h.updated(info))
+	h.body.Objects = objs
+	h.body.Refresh()
+}
+
+func (h *homeScreen) header(info municipality.Info) fyne.CanvasObject {
+	m := info.Municipality
+	name := widget.NewLabel(m.Name)
+	name.SizeName = theme.SizeNameHeadingText
+	name.TextStyle.Bold = true
+	name.Wrapping = fyne.TextWrapWord
+	where := widget.NewLabel(lang.X("home.where", "Province {{.Province}} · {{.Region}} · {{.Population}} residents",
+		map[string]any{"Province": m.Province, "Region": m.Region, "Population": m.Population}))
+	where.Wrapping = fyne.TextWrapWord
+	text := container.NewVBox(name, where)
+	if m.Demo {
+		demo := widget.NewLabel(lang.X("home.demo", "Demo municipality: the people and data in it are invented."))
+		demo.Importance = widget.WarningImportance
+		demo.Wrapping = fyne.TextWrapWord
+		text.Add(demo)
+	}
+	if len(info.Logo) == 0 {
+		return widget.NewCard("", "", text)
+	}
+	logo := canvas.NewImageFromResource(fyne.NewStaticResource(logoName(info.LogoType), info.Logo))
+	logo.FillMode = canvas.ImageFillContain
+	logo.SetMinSize(fyne.NewSize(64, 76))
+	return widget.NewCard("", "", container.NewBorder(nil, nil, container.NewCenter(logo), nil, text))
+}
+
+// logoName gives the logo resource a name whose extension tells Fyne how to
+// decode it.
+func logoName(mediaType string) string {
+	switch {
+	case strings.HasPrefix(mediaType, "image/svg"):
+		return "logo.svg"
+	case strings.HasPrefix(mediaType, "image/jpeg"):
+		return "logo.jpg"
+	}
+	return "logo.png"
+}
+
+func (h *homeScreen) offlineBanner(info municipality.Info) fyne.CanvasObject {
+	msg := wrapped(lang.X("home.offline", "You are seeing the copy saved on {{.When}}. {{.Reason}}",
+		map[string]any{"When": h.u.formatTime(info.FetchedAt), "Reason": errorText(info.Stale)}))
+	msg.Importance = widget.WarningImportance
+	retry := widget.NewButtonWithIcon(lang.X("action.retry", "Try again"), theme.ViewRefreshIcon(), h.load)
+	return widget.NewCard("", "", container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), retry, msg))
+}
+
+func (h *homeScreen) contacts(c core.Contacts) fyne.CanvasObject {
+	form := widget.NewForm()
+	add := func(label string, value fyne.CanvasObject) {
+		form.Append(label, value)
+	}
+	if c.Address != "" {
+		add(lang.X("home.address", "Address"), wrapped(c.Address))
+	}
+	if c.Phone != "" {
+		add(lang.X("home.phone", "Phone"), link(c.Phone, "tel:"+strings.ReplaceAll(c.Phone, " ", "")))
+	}
+	if c.Email != "" {
+		add(lang.X("home.email", "E-mail"), link(c.Email, "mailto:"+c.Email))
+	}
+	if c.PEC != "" {
+		add(lang.X("home.pec", "Certified e-mail (PEC)"), link(c.PEC, "mailto:"+c.PEC))
+	}
+	if c.Website != "" {
+		add(lang.X("home.website", "Website"), link(strings.TrimPrefix(strings.TrimPrefix(c.Website, "https://"), "http://"), c.Website))
+	}
+	return widget.NewCard(lang.X("home.contacts", "Contacts"), "", form)
+}
+
+func (h *homeScreen) services(list []core.Service) fyne.CanvasObject {
+	if len(list) == 0 {
+		return widget.NewCard(lang.X("home.services", "Services"), "", wrapped(lang.X("home.no_services", "The municipality lists no services yet.")))
+	}
+	box := container.NewVBox()
+	for i, s := range list {
+		if i > 0 {
+			box.Add(widget.NewSeparator())
+		}
+		name := widget.NewLabelWithStyle(s.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		name.Wrapping = fyne.TextWrapWord
+		where := lang.X("home.service_at_counter", "At the counter")
+		icon := widget.NewIcon(theme.AccountIcon())
+		if s.Online {
+			where = lang.X("home.service_online", "Online")
+			icon = widget.NewIcon(theme.ComputerIcon())
+		}
+		mode := widget.NewLabel(where)
+		mode.Importance = widget.LowImportance
+		box.Add(container.NewBorder(nil, nil, nil, container.NewHBox(icon, mode), name))
+		box.Add(wrapped(s.Description))
+	}
+	return widget.NewCard(lang.X("home.services", "Services"), lang.X("home.services_sub", "What your municipality offers"), box)
+}
+
+func (h *homeScreen) offices(list []core.Office) fyne.CanvasObject {
+	box := container.NewVBox()
+	for i, o := range list {
+		if i > 0 {
+			box.Add(widget.NewSeparator())
+		}
+		box.Add(widget.NewLabelWithStyle(o.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		box.Add(wrapped(o.Address))
+		for _, line := range openingLines(o.Hours) {
+			box.Add(widget.NewLabel(line))
+		}
+		if len(o.Hours) == 0 {
+			box.Add(widget.NewLabel(lang.X("home.by_appointment", "By appointment only")))
+		}
+	}
+	return widget.NewCard(lang.X("home.offices", "Offices and opening hours"), "", box)
+}
+
+// openingLines groups opening intervals by weekday: "Mon 08:30–12:30, 14:00–16:00".
+func openingLines(hours []core.OpeningHours) []string {
+	byDay := map[int][]string{}
+	for _, oh := range hours {
+		byDay[oh.Weekday] = append(byDay[oh.Weekday], oh.Opens+"–"+oh.Closes)
+	}
+	days := make([]int, 0, len(byDay))
+	for d := range byDay {
+		days = append(days, d)
+	}
+	sort.Ints(days)
+	lines := make([]string, 0, len(days))
+	for _, d := range days {
+		lines = append(lines, weekdayName(d)+"  "+strings.Join(byDay[d], ", "))
+	}
+	return lines
+}
+
+func weekdayName(d int) string {
+	names := []string{
+		lang.X("weekday.1", "Mon"), lang.X("weekday.2", "Tue"), lang.X("weekday.3", "Wed"), lang.X("weekday.4", "Thu"),
+		lang.X("weekday.5", "Fri"), lang.X("weekday.6", "Sat"), lang.X("weekday.7", "Sun"),
+	}
+	if d < 1 || d > 7 {
+		return fmt.Sprint(d)
+	}
+	return names[d-1]
+}
+
+func (h *homeScreen) updated(info municipality.Info) fyne.CanvasObject {
+	l := widget.NewLabel(lang.X("home.updated", "Updated {{.When}}", map[string]any{"When": h.u.formatTime(info.FetchedAt)}))
+	l.Importance = widget.LowImportance
+	return container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon(lang.X("action.refresh", "Refresh"), theme.ViewRefreshIcon(), h.load), l)
+}
+
+// wrapped is a label that wraps at word boundaries, for sentences.
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// link is a hyperlink; an unparsable target shows as plain text.
+func link(text, target string) fyne.CanvasObject {
+	u, err := url.Parse(target)
+	if err != nil {
+		return widget.NewLabel(text)
+	}
+	return widget.NewHyperlink(text, u)
+}
+
+// formatTime formats t for people: "22/11/2026 10:05" in the device's zone.
+func (u *ui) formatTime(t time.Time) string {
+	return t.In(u.loc).Format("02/01/2006 15:04")
+}

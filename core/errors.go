@@ -1,0 +1,50 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of the conversation with a municipality's server that are not the
+// server's own answer. The app maps each to a translated message.
+var (
+	ErrUnreachable = errors.New("the municipality's server cannot be reached")
+	ErrTimeout     = errors.New("the municipality's server did not answer in time")
+	ErrBadURL      = errors.New("not a valid server address")
+	ErrBadResponse = errors.New("the server's answer could not be understood")
+)
+
+// Problem is an error answer of the API, an RFC 9457 problem document
+// (application/problem+json). Type is stable and machine-readable: clients
+// decide on Type, never on Title or Detail, which are for people.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+}
+
+func (p *Problem) Error() string {
+	if p.Detail != "" {
+		return fmt.Sprintf("%s (%d): %s", p.Title, p.Status, p.Detail)
+	}
+	return fmt.Sprintf("%s (%d)", p.Title, p.Status)
+}
+
+// The stable problem types of the Sportello API.
+const (
+	ProblemBadRequest       = "urn:sportello:problem:bad-request"
+	ProblemNotFound         = "urn:sportello:problem:not-found"
+	ProblemMethodNotAllowed = "urn:sportello:problem:method-not-allowed"
+	ProblemTooLarge         = "urn:sportello:problem:request-too-large"
+	ProblemNotSetUp         = "urn:sportello:problem:municipality-not-set-up"
+	ProblemUnavailable      = "urn:sportello:problem:unavailable"
+	ProblemInternal         = "urn:sportello:problem:internal"
+)
+
+// IsProblem reports whether err is, or wraps, a Problem of the given type.
+func IsProblem(err error, problemType string) bool {
+	var p *Problem
+	return errors.As(err, &p) && p.Type == problemType
+}

@@ -1,0 +1,252 @@
+// Package store is the reference server's database: the municipality, its
+// offices and services, and the population registry, in SQLite through
+// core/sqlite. Every query the HTTP handlers and the operator commands run is
+// here, so the handlers never see SQL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+
+	"github.com/sportello/sportello/core"
+	"github.com/sportello/sportello/core/sqlite"
+	"github.com/sportello/sportello/server/demo"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNoMunicipality means the database holds no municipality yet: it was
+// neither seeded with the demo nor set up by an operator.
+var ErrNoMunicipality = errors.New("the database holds no municipality")
+
+// Store is the server's database.
+type Store struct {
+	db *sql.DB
+}
+
+// Open opens the database file, creating and migrating it as needed.
+func Open(ctx context.Context, file string) (*Store, error) {
+	db, err := sqlite.Open(ctx, file, migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+// HasMunicipality reports whether the database has been set up.
+func (s *Store) HasMunicipality(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM municipality`).Scan(&n)
+	return n > 0, err
+}
+
+// Seed writes a whole dataset in one transaction: either all of it lands or
+// nothing does.
+func (s *Store) Seed(ctx context.Context, d demo.Dataset) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	ins := func(query string, args ...any) {
+		if err == nil {
+			_, err = tx.ExecContext(ctx, query, args...)
+			if err != nil {
+				err = fmt.Errorf("seed: %w", err)
+			}
+		}
+	}
+
+	m := d.Municipality
+	ins(`INSERT INTO municipality (id, name, istat, belfiore, province, region, fiscal_code, demo,
+		address, phone, email, pec, website, logo, logo_type)
+		VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Name, m.ISTAT, m.Belfiore, m.Province, m.Region, m.FiscalCode, m.Demo,
+		m.Contacts.Address, m.Contacts.Phone, m.Contacts.Email, m.Contacts.PEC, m.Contacts.Website,
+		d.Logo, "image/svg+xml")
+	for i, sv := range d.Services {
+		ins(`INSERT INTO services (id, position, name_it, name_en, description_it, description_en, online)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, sv.ID, i, sv.NameIT, sv.NameEN, sv.DescriptionIT, sv.DescriptionEN, sv.Online)
+	}
+	for i, o := range m.Offices {
+		ins(`INSERT INTO offices (id, position, name, address, phone, email) VALUES (?, ?, ?, ?, ?, ?)`,
+			o.ID, i, o.Name, o.Address, o.Phone, o.Email)
+		for _, h := range o.Hours {
+			ins(`INSERT INTO office_hours (office_id, weekday, opens, closes) VALUES (?, ?, ?, ?)`,
+				o.ID, h.Weekday, h.Opens, h.Closes)
+		}
+	}
+	for _, f := range d.Families {
+		a := f.Address
+		ins(`INSERT INTO families (id, street, number, postal_code, town, province, resident_since)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, f.ID, a.Street, a.Number, a.PostalCode, a.Town, a.Province, f.ResidentSince.String())
+	}
+	for _, c := range d.Citizens {
+		ins(`INSERT INTO citizens (fiscal_code, surname, name, sex, birth_date, birth_place_name,
+			birth_place_province, birth_place_belfiore, citizenship, family_id, relationship,
+			marital_status, email, phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.FiscalCode, c.Surname, c.Name, string(c.Sex), c.BirthDate.String(), c.BirthPlace.Name,
+			c.BirthPlace.Province, c.BirthPlace.Belfiore, c.Citizenship, c.FamilyID, string(c.Relationship),
+			string(c.MaritalStatus), c.Email, c.Phone)
+	}
+	// Marriages reference both spouses, so they go in once every citizen is there.
+	for _, c := range d.Citizens {
+		if mr := c.Marriage; mr != nil {
+			ins(`INSERT INTO marriages (fiscal_code, spouse_fiscal_code, date, place_name, place_province,
+				place_belfiore, civil_union) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				c.FiscalCode, mr.SpouseFiscalCode, mr.Date.String(), mr.Place.Name, mr.Place.Province,
+				mr.Place.Belfiore, mr.CivilUnion)
+		}
+		if id := c.IDCard; id != nil {
+			ins(`INSERT INTO id_cards (number, fiscal_code, issue_date, expiry) VALUES (?, ?, ?, ?)`,
+				id.Number, c.FiscalCode, id.IssueDate.String(), id.Expiry.String())
+		}
+	}
+	for _, v := range d.Vehicles {
+		ins(`INSERT INTO vehicles (plate, type, make, model, owner_fiscal_code) VALUES (?, ?, ?, ?, ?)`,
+			v.Plate, string(v.Type), v.Make, v.Model, v.OwnerFiscalCode)
+	}
+	for _, p := range d.TARI {
+		a := p.Address
+		ins(`INSERT INTO tari_positions (id, year, holder_fiscal_code, street, number, postal_code, town,
+			province, square_metres, occupants, amount_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.Year, p.HolderFiscalCode, a.Street, a.Number, a.PostalCode, a.Town, a.Province,
+			p.SquareMetres, p.Occupants, p.AmountCents)
+		for _, in := range p.Instalments {
+			var paid any
+			if in.PaidOn != nil {
+				paid = in.PaidOn.String()
+			}
+			ins(`INSERT INTO tari_instalments (position_id, number, due_date, amount_cents, notice_number, paid_on)
+				VALUES (?, ?, ?, ?, ?, ?)`, p.ID, in.Number, in.DueDate.String(), in.AmountCents, in.NoticeNumber, paid)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Municipality returns the municipality with its services in lang ("it" or
+// "en"; anything else falls back to Italian, the registry's own language) and
+// its offices. LogoURL is left for the HTTP layer, which knows the route.
+func (s *Store) Municipality(ctx context.Context, lang string) (core.Municipality, error) {
+	var m core.Municipality
+	err := s.db.QueryRowContext(ctx, `SELECT name, istat, belfiore, province, region, fiscal_code, demo,
+		address, phone, email, pec, website, (SELECT count(*) FROM citizens)
+		FROM municipality WHERE id = 1`).Scan(&m.Name, &m.ISTAT, &m.Belfiore, &m.Province, &m.Region,
+		&m.FiscalCode, &m.Demo, &m.Contacts.Address, &m.Contacts.Phone, &m.Contacts.Email, &m.Contacts.PEC,
+		&m.Contacts.Website, &m.Population)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, ErrNoMunicipality
+	}
+	if err != nil {
+		return m, err
+	}
+	if m.Services, err = s.services(ctx, lang); err != nil {
+		return m, err
+	}
+	m.Offices, err = s.offices(ctx)
+	return m, err
+}
+
+func (s *Store) services(ctx context.Context, lang string) ([]core.Service, error) {
+	cols := "name_it, description_it"
+	if lang == "en" {
+		cols = "name_en, description_en"
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, `+cols+`, online FROM services ORDER BY position`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []core.Service{}
+	for rows.Next() {
+		var sv core.Service
+		if err := rows.Scan(&sv.ID, &sv.Name, &sv.Description, &sv.Online); err != nil {
+			return nil, err
+		}
+		out = append(out, sv)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) offices(ctx context.Context) ([]core.Office, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT o.id, o.name, o.address, o.phone, o.email,
+		h.weekday, h.opens, h.closes
+		FROM offices o LEFT JOIN office_hours h ON h.office_id = o.id
+		ORDER BY o.position, h.weekday, h.opens`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []core.Office{}
+	for rows.Next() {
+		var o core.Office
+		var wd sql.NullInt64
+		var opens, closes sql.NullString
+		if err := rows.Scan(&o.ID, &o.Name, &o.Address, &o.Phone, &o.Email, &wd, &opens, &closes); err != nil {
+			return nil, err
+		}
+		if n := len(out); n == 0 || out[n-1].ID != o.ID {
+			o.Hours = []core.OpeningHours{}
+			out = append(out, o)
+		}
+		if wd.Valid {
+			last := &out[len(out)-1]
+			last.Hours = append(last.Hours, core.OpeningHours{Weekday: int(wd.Int64), Opens: opens.String, Closes: closes.String})
+		}
+	}
+	return out, rows.Err()
+}
+
+// Logo returns the municipality's logo and its media type.
+func (s *Store) Logo(ctx context.Context) ([]byte, string, error) {
+	var data []byte
+	var typ sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT logo, logo_type FROM municipality WHERE id = 1`).Scan(&data, &typ)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", ErrNoMunicipality
+	}
+	return data, typ.String, err
+}
+
+// Citizens lists the population registry, family by family, the head first.
+func (s *Store) Citizens(ctx context.Context) ([]core.Citizen, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT fiscal_code, surname, name, sex, birth_date,
+		birth_place_name, birth_place_province, birth_place_belfiore, citizenship, family_id,
+		relationship, marital_status, email, phone
+		FROM citizens ORDER BY family_id, relationship != 'head', birth_date, fiscal_code`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []core.Citizen
+	for rows.Next() {
+		var c core.Citizen
+		var birth string
+		if err := rows.Scan(&c.FiscalCode, &c.Surname, &c.Name, &c.Sex, &birth, &c.BirthPlace.Name,
+			&c.BirthPlace.Province, &c.BirthPlace.Belfiore, &c.Citizenship, &c.FamilyID, &c.Relationship,
+			&c.MaritalStatus, &c.Email, &c.Phone); err != nil {
+			return nil, err
+		}
+		if c.BirthDate, err = core.ParseDate(birth); err != nil {
+			return nil, fmt.Errorf("citizen %s: birth date: %w", c.FiscalCode, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
