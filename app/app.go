@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/sportello/sportello/assets"
 	"github.com/sportello/sportello/core/connection"
 )
 
@@ -32,6 +31,9 @@ type ui struct {
 	log   *slog.Logger
 	now   func() time.Time
 	loc   *time.Location
+	// async runs slow work (network, disk) off the UI goroutine; its results
+	// come back through fyne.Do. Tests make it synchronous.
+	async func(func())
 
 	dataDir string
 	conn    *connection.Manager // nil until the core has started
@@ -45,14 +47,13 @@ type ui struct {
 // main, which picks the driver.
 func Run(a fyne.App) {
 	u := newUI(a, a.NewWindow("Sportello"), fyne.CurrentDevice().IsMobile(), a.Storage().RootURI().Path())
-	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	u.win.Resize(fyne.NewSize(1024, 720))
 	u.win.SetMaster()
 	u.win.SetContent(u.startingScreen())
-	go func() {
+	u.async(func() {
 		err := u.startCore(context.Background())
 		fyne.Do(func() { u.coreStarted(err) })
-	}()
+	})
 	u.win.ShowAndRun()
 	u.close()
 }
@@ -64,6 +65,7 @@ func newUI(a fyne.App, w fyne.Window, phone bool, dataDir string) *ui {
 	}
 	u := &ui{
 		app: a, win: w, phone: phone, dataDir: dataDir, now: time.Now, loc: time.Local,
+		async: func(f func()) { go f() },
 		log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 	applyLanguage(a.Preferences().String(prefLanguage))
@@ -133,10 +135,10 @@ func (u *ui) startFailedScreen(err error) fyne.CanvasObject {
 	detail.Alignment = fyne.TextAlignCenter
 	retry := widget.NewButton(lang.X("action.retry", "Try again"), func() {
 		u.win.SetContent(u.startingScreen())
-		go func() {
+		u.async(func() {
 			err := u.startCore(context.Background())
 			fyne.Do(func() { u.coreStarted(err) })
-		}()
+		})
 	})
 	return container.NewCenter(container.NewVBox(title, detail, container.NewCenter(retry)))
 }

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -37,23 +38,25 @@ func newHomeScreen(u *ui) *homeScreen {
 
 func (h *homeScreen) object() fyne.CanvasObject { return h.root }
 
-// load shows the cached copy, then refreshes from the server in the
+// load shows the cached copy, then refreshes from the server, in the
 // background.
 func (h *homeScreen) load() {
-	go func() {
-		cached, ok := h.cached(context.Background())
-		if ok {
-			fyne.Do(func() { h.show(cached) })
+	h.u.async(func() { h.loadNow(context.Background()) })
+}
+
+// loadNow is load, blocking until the server's answer is shown.
+func (h *homeScreen) loadNow(ctx context.Context) {
+	if cached, ok := h.cached(ctx); ok {
+		fyne.Do(func() { h.show(cached) })
+	}
+	info, err := h.refresh(ctx)
+	fyne.Do(func() {
+		if err != nil {
+			h.showError(err)
+			return
 		}
-		info, err := h.refresh(context.Background())
-		fyne.Do(func() {
-			if err != nil {
-				h.showError(err)
-				return
-			}
-			h.show(info)
-		})
-	}()
+		h.show(info)
+	})
 }
 
 func (h *homeScreen) cached(ctx context.Context) (municipality.Info, bool) {
@@ -113,6 +116,9 @@ func (h *homeScreen) show(info municipality.Info) {
 	objs = append(objs, h.updated(info))
 	h.body.Objects = objs
 	h.body.Refresh()
+	// Wrapped labels know their height only once they have a width: a second
+	// pass lays the column out with the heights of the first.
+	h.root.Refresh()
 }
 
 func (h *homeScreen) header(info municipality.Info) fyne.CanvasObject {
@@ -157,12 +163,22 @@ func (h *homeScreen) offlineBanner(info municipality.Info) fyne.CanvasObject {
 		map[string]any{"When": h.u.formatTime(info.FetchedAt), "Reason": errorText(info.Stale)}))
 	msg.Importance = widget.WarningImportance
 	retry := widget.NewButtonWithIcon(lang.X("action.retry", "Try again"), theme.ViewRefreshIcon(), h.load)
-	return widget.NewCard("", "", container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), retry, msg))
+	return widget.NewCard("", "", container.NewVBox(
+		container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, msg),
+		container.NewHBox(layout.NewSpacer(), retry)))
 }
 
 func (h *homeScreen) contacts(c core.Contacts) fyne.CanvasObject {
+	// A form on a desktop; on a phone a label above each value, which then
+	// has the whole width for long addresses.
 	form := widget.NewForm()
+	stacked := container.NewVBox()
 	add := func(label string, value fyne.CanvasObject) {
+		if h.u.phone {
+			stacked.Add(widget.NewLabelWithStyle(label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			stacked.Add(value)
+			return
+		}
 		form.Append(label, value)
 	}
 	if c.Address != "" {
@@ -180,7 +196,11 @@ func (h *homeScreen) contacts(c core.Contacts) fyne.CanvasObject {
 	if c.Website != "" {
 		add(lang.X("home.website", "Website"), link(strings.TrimPrefix(strings.TrimPrefix(c.Website, "https://"), "http://"), c.Website))
 	}
-	return widget.NewCard(lang.X("home.contacts", "Contacts"), "", form)
+	var content fyne.CanvasObject = form
+	if h.u.phone {
+		content = stacked
+	}
+	return widget.NewCard(lang.X("home.contacts", "Contacts"), "", content)
 }
 
 func (h *homeScreen) services(list []core.Service) fyne.CanvasObject {
@@ -201,7 +221,9 @@ func (h *homeScreen) services(list []core.Service) fyne.CanvasObject {
 			icon = widget.NewIcon(theme.ComputerIcon())
 		}
 		mode := widget.NewLabel(where)
-		mode.Importance = widget.LowImportance
+		if s.Online {
+			mode.Importance = widget.SuccessImportance
+		}
 		box.Add(container.NewBorder(nil, nil, nil, container.NewHBox(icon, mode), name))
 		box.Add(wrapped(s.Description))
 	}
@@ -274,7 +296,9 @@ func link(text, target string) fyne.CanvasObject {
 	if err != nil {
 		return widget.NewLabel(text)
 	}
-	return widget.NewHyperlink(text, u)
+	l := widget.NewHyperlink(text, u)
+	l.Wrapping = fyne.TextWrapBreak // long e-mail addresses on a phone
+	return l
 }
 
 // formatTime formats t for people: "22/11/2026 10:05" in the device's zone.

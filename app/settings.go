@@ -47,7 +47,7 @@ func (s *settingsScreen) municipalityCard() fyne.CanvasObject {
 	s.feedback = wrapped("")
 	s.feedback.Hide()
 	hint := wrapped(lang.X("settings.address_hint", "Your municipality gives you the address of its Sportello server."))
-	hint.Importance = widget.LowImportance
+	hint.TextStyle.Italic = true
 	return widget.NewCard(lang.X("settings.municipality", "Municipality"), "", container.NewVBox(
 		s.current,
 		widget.NewLabelWithStyle(lang.X("settings.address", "Server address of your municipality"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -94,20 +94,20 @@ func (s *settingsScreen) say(text string, importance widget.Importance) {
 func (s *settingsScreen) connectTo() {
 	address := s.address.Text
 	s.setBusy(true)
-	go func() {
+	s.u.async(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		err := s.u.conn.UseURL(ctx, address)
 		fyne.Do(func() { s.switched(err) })
-	}()
+	})
 }
 
 func (s *settingsScreen) switchToDemo() {
 	s.setBusy(true)
-	go func() {
+	s.u.async(func() {
 		err := s.u.conn.UseDemo(context.Background())
 		fyne.Do(func() { s.switched(err) })
-	}()
+	})
 }
 
 func (s *settingsScreen) switched(err error) {

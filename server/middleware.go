@@ -36,6 +36,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				"Request too large", "The request body exceeds the server's limit.")
 			return
 		}
+		// The limit goes on a shallow copy's body. After the handler, net/http
+		// inspects the original request's body to decide whether to drain it
+		// or close the connection: replacing it there hides its type, and the
+		// server then waits for a body nobody reads, even one it never asked
+		// for with Expect: 100-continue.
+		r = r.WithContext(r.Context())
 		r.Body = http.MaxBytesReader(rec, r.Body, MaxRequestBody)
 		h := rec.Header()
 		h.Set("X-Content-Type-Options", "nosniff")

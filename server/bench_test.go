@@ -1,0 +1,143 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// benchClient is a keep-alive client of its own, so benchmarks do not share
+// connections with each other or with the tests.
+func benchClient(b *testing.B) *http.Client {
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	b.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+// benchGets sends b.N requests one after another, reads each answer in full,
+// checks its status, and reports the latency percentiles of the round trips
+// (client and server together, over loopback) besides the usual ns/op.
+func benchGets(b *testing.B, client *http.Client, req *http.Request, wantStatus int) {
+	b.Helper()
+	// One warm-up request opens the connection outside the measurement.
+	if resp, err := client.Do(req); err != nil {
+		b.Fatal(err)
+	} else {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	durations := make([]time.Duration, b.N)
+	var bytes int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		durations[i] = time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if resp.StatusCode != wantStatus {
+			b.Fatalf("status %d, want %d", resp.StatusCode, wantStatus)
+		}
+		bytes += n
+	}
+	b.StopTimer()
+	slices.Sort(durations)
+	pct := func(p int) float64 {
+		i := (len(durations)*p+99)/100 - 1 // nearest rank
+		return float64(durations[max(i, 0)]) / float64(time.Microsecond)
+	}
+	b.ReportMetric(pct(50), "p50-µs")
+	b.ReportMetric(pct(99), "p99-µs")
+	b.ReportMetric(float64(bytes)/float64(b.N), "body-B/op")
+}
+
+func newGet(b *testing.B, url string, headers ...string) *http.Request {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return req
+}
+
+// BenchmarkMunicipality is the app's first call: the whole municipality in
+// JSON, read from SQLite, serialised and hashed for its ETag on every request.
+func BenchmarkMunicipality(b *testing.B) {
+	ts, _ := seededServer(b)
+	benchGets(b, benchClient(b), newGet(b, ts.URL+"/api/v1/municipality", "Accept-Language", "it"), http.StatusOK)
+}
+
+// BenchmarkMunicipalityNotModified is the app's refresh of a cached copy. The
+// server still builds the answer to compare ETags; only the body is saved.
+func BenchmarkMunicipalityNotModified(b *testing.B) {
+	ts, _ := seededServer(b)
+	client := benchClient(b)
+	resp, err := client.Get(ts.URL + "/api/v1/municipality")
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	etag := resp.Header.Get("ETag")
+	if etag == "" {
+		b.Fatal("no ETag")
+	}
+	benchGets(b, client, newGet(b, ts.URL+"/api/v1/municipality", "Accept-Language", "it", "If-None-Match", etag), http.StatusNotModified)
+}
+
+// BenchmarkBareHandler is the ceiling: a net/http handler that writes a
+// prepared body of the municipality's size, over the same loopback transport.
+func BenchmarkBareHandler(b *testing.B) {
+	ts, _ := seededServer(b)
+	resp, err := http.Get(ts.URL + "/api/v1/municipality")
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("municipality: %d %v", resp.StatusCode, err)
+	}
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	}))
+	b.Cleanup(bare.Close)
+	benchGets(b, benchClient(b), newGet(b, bare.URL+"/api/v1/municipality"), http.StatusOK)
+}
+
+// BenchmarkDemoStart is the app's first start on the demo: a new database
+// file created, migrated and seeded, the server listening, then shut down.
+func BenchmarkDemoStart(b *testing.B) {
+	ctx := context.Background()
+	log := discardLog()
+	dir := b.TempDir()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		file := filepath.Join(dir, "demo-"+strconv.Itoa(i)+".db")
+		r, err := Start(ctx, file, "127.0.0.1:0", true, log)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := r.Close(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
