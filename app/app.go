@@ -66,7 +66,7 @@ func newUI(a fyne.App, w fyne.Window, phone bool, dataDir string) *ui {
 	u := &ui{
 		app: a, win: w, phone: phone, dataDir: dataDir, now: time.Now, loc: time.Local,
 		async: func(f func()) { go f() },
-		log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		log:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 	applyLanguage(a.Preferences().String(prefLanguage))
 	applyTheme(a, a.Preferences().String(prefTheme))
