@@ -1,6 +1,9 @@
 package core
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Sex as recorded in the civil registry (and encoded in the codice fiscale).
 type Sex string
@@ -60,6 +63,23 @@ func (d Date) String() string {
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	return Date{t}, err
+}
+
+// MarshalJSON writes "2006-01-02". It must be declared: the embedded
+// time.Time's MarshalJSON would otherwise win over MarshalText.
+func (d Date) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
+
+// UnmarshalJSON reads "2006-01-02"; "" and null are the zero Date.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = Date{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	return d.UnmarshalText([]byte(s))
 }
 
 // MarshalText implements encoding.TextMarshaler.
