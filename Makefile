@@ -9,8 +9,10 @@ BIN         := bin
 # C libraries a Fyne desktop build links (X11, GL, Wayland) and the compiler.
 DESKTOP_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
                 libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev
-# Tests: the race detector needs cgo, so a C compiler.
-TEST_PKGS    := gcc libc6-dev
+# Tests: the race detector needs cgo, so a C compiler; the keyring tests a
+# Secret Service: gnome-keyring on a private session bus (dbus-run-session is
+# in dbus-daemon), see scripts/with-secret-service.
+TEST_PKGS    := gcc libc6-dev gnome-keyring dbus-daemon
 
 .PHONY: all deps test-deps build run server test vet lint check-core bench screenshots package clean
 
@@ -34,7 +36,7 @@ server:
 	$(GO) run ./cmd/sportello-server serve --addr 127.0.0.1:8080 --db sportello-server.db --demo
 
 test: test-deps vet lint check-core
-	$(GO) test -race -tags ci -count=1 ./...
+	SPORTELLO_REQUIRE_SECRET_SERVICE=1 scripts/with-secret-service $(GO) test -race -tags ci -count=1 ./...
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

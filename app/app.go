@@ -14,7 +14,10 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/sportello/sportello/core"
+	"github.com/sportello/sportello/core/account"
 	"github.com/sportello/sportello/core/connection"
+	"github.com/sportello/sportello/platform/secrets"
 )
 
 // Preference keys of UI settings (the municipality is the core's setting).
@@ -37,10 +40,19 @@ type ui struct {
 
 	dataDir string
 	conn    *connection.Manager // nil until the core has started
+	account *account.Account    // nil until the core has started
+	// openSecrets opens the OS secret store; persistent is false when there
+	// is none and secrets live in memory until the app closes.
+	openSecrets func() (store core.SecretStore, persistent bool)
+	locked      bool      // the unlock code is being asked
+	background  time.Time // when the app last left the foreground
 
-	tabs     *container.AppTabs
-	home     *homeScreen
-	settings *settingsScreen
+	tabs    *container.AppTabs
+	home    *homeScreen
+	profile *profileScreen // nil when signed out
+	// signingIn is the sign-in screen while it is shown.
+	signingIn *signInScreen
+	settings  *settingsScreen
 }
 
 // Run shows the app in a window and blocks until it closes. a comes from
@@ -65,8 +77,9 @@ func newUI(a fyne.App, w fyne.Window, phone bool, dataDir string) *ui {
 	}
 	u := &ui{
 		app: a, win: w, phone: phone, dataDir: dataDir, now: time.Now, loc: time.Local,
-		async: func(f func()) { go f() },
-		log:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		async:       func(f func()) { go f() },
+		openSecrets: func() (core.SecretStore, bool) { return secrets.Open(a.UniqueID()) },
+		log:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 	applyLanguage(a.Preferences().String(prefLanguage))
 	applyTheme(a, a.Preferences().String(prefTheme))
@@ -85,7 +98,9 @@ func (u *ui) startCore(ctx context.Context) error {
 		conn.Close(ctx)
 		return err
 	}
+	store, persistent := u.openSecrets()
 	u.conn = conn
+	u.account = account.New(conn, store, persistent, u.dataDir)
 	return nil
 }
 
@@ -97,17 +112,42 @@ func (u *ui) coreStarted(err error) {
 		u.win.SetContent(u.startFailedScreen(err))
 		return
 	}
+	u.watchForeground()
+	if u.signedIn() && u.lockEnabled() {
+		u.showLock()
+		return
+	}
+	u.showMain()
+}
+
+// showMain shows the app's sections and loads them.
+func (u *ui) showMain() {
+	u.locked = false
+	u.signingIn = nil
 	u.build()
 	u.home.load()
+	if u.profile != nil {
+		u.profile.load()
+	}
 }
 
 // build (re)creates every screen: after a language change every label must be
-// made again in the new language.
+// made again in the new language, and signing in or out changes the sections.
 func (u *ui) build() {
 	u.home = newHomeScreen(u)
+	u.profile = nil
+	if u.signedIn() {
+		u.profile = newProfileScreen(u)
+	}
 	u.settings = newSettingsScreen(u)
 	u.win.SetTitle(lang.X("app.title", "Sportello"))
 	u.win.SetContent(u.navigation())
+}
+
+// signedIn reports whether a citizen is signed in to the current municipality.
+func (u *ui) signedIn() bool {
+	_, err := u.account.Session()
+	return err == nil
 }
 
 func (u *ui) close() {
@@ -117,6 +157,7 @@ func (u *ui) close() {
 		if err := u.conn.Close(ctx); err != nil {
 			u.log.Warn("close", "err", err)
 		}
+		u.conn = nil
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/sportello/sportello/core"
+	"github.com/sportello/sportello/platform/secrets"
 	"github.com/sportello/sportello/server"
 )
 
@@ -30,10 +32,18 @@ var fixedNow = time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
 // or desktop. The home screen is loaded synchronously.
 func newTestUI(t *testing.T, phone bool, language string) *ui {
 	t.Helper()
+	return startTestUI(t, phone, language, t.TempDir(), secrets.Memory())
+}
+
+// startTestUI is newTestUI over a given data directory and secret store, so
+// a test can close the app and open it again on the same device.
+func startTestUI(t *testing.T, phone bool, language, dataDir string, keyring core.SecretStore) *ui {
+	t.Helper()
 	a := test.NewTempApp(t)
 	a.Preferences().SetString(prefLanguage, language)
 	w := test.NewTempWindow(t, nil)
-	u := newUI(a, w, phone, t.TempDir())
+	u := newUI(a, w, phone, dataDir)
+	u.openSecrets = func() (core.SecretStore, bool) { return keyring, true }
 	u.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	u.now = func() time.Time { return fixedNow }
 	u.loc = time.UTC
@@ -42,8 +52,7 @@ func newTestUI(t *testing.T, phone bool, language string) *ui {
 		t.Fatal(err)
 	}
 	t.Cleanup(u.close)
-	u.build()
-	u.home.loadNow(context.Background())
+	u.coreStarted(nil)
 	if phone {
 		w.Resize(phoneSize)
 	} else {

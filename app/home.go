@@ -105,7 +105,7 @@ func (h *homeScreen) showError(err error) {
 // show lays out info. It runs on the UI goroutine.
 func (h *homeScreen) show(info municipality.Info) {
 	m := info.Municipality
-	objs := []fyne.CanvasObject{h.header(info)}
+	objs := []fyne.CanvasObject{h.header(info), h.accountCard()}
 	if info.Stale != nil {
 		objs = append(objs, h.offlineBanner(info))
 	}
@@ -158,6 +158,22 @@ func logoName(mediaType string) string {
 	return "logo.png"
 }
 
+// accountCard invites to sign in, or greets the signed-in citizen.
+func (h *homeScreen) accountCard() fyne.CanvasObject {
+	sess, err := h.u.account.Session()
+	if err != nil {
+		signIn := widget.NewButtonWithIcon(lang.X("signin.browser", "Sign in with SPID or CIE"), theme.LoginIcon(), h.u.showSignIn)
+		signIn.Importance = widget.HighImportance
+		return widget.NewCard(lang.X("home.signin_title", "Your services"), "", container.NewVBox(
+			wrapped(lang.X("home.signin_text", "Sign in to see your data and your documents.")),
+			container.NewHBox(signIn)))
+	}
+	hello := widget.NewLabelWithStyle(lang.X("home.hello", "Hello, {{.Name}}", map[string]any{"Name": sess.Name}),
+		fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	profile := widget.NewButtonWithIcon(lang.X("home.open_profile", "Your profile"), theme.AccountIcon(), h.u.showProfile)
+	return widget.NewCard("", "", container.NewBorder(nil, nil, nil, profile, hello))
+}
+
 func (h *homeScreen) offlineBanner(info municipality.Info) fyne.CanvasObject {
 	msg := wrapped(lang.X("home.offline", "You are seeing the copy saved on {{.When}}. {{.Reason}}",
 		map[string]any{"When": h.u.formatTime(info.FetchedAt), "Reason": errorText(info.Stale)}))
@@ -169,38 +185,20 @@ func (h *homeScreen) offlineBanner(info municipality.Info) fyne.CanvasObject {
 }
 
 func (h *homeScreen) contacts(c core.Contacts) fyne.CanvasObject {
-	// A form on a desktop; on a phone a label above each value, which then
-	// has the whole width for long addresses.
-	form := widget.NewForm()
-	stacked := container.NewVBox()
-	add := func(label string, value fyne.CanvasObject) {
-		if h.u.phone {
-			stacked.Add(widget.NewLabelWithStyle(label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-			stacked.Add(value)
-			return
-		}
-		form.Append(label, value)
-	}
-	if c.Address != "" {
-		add(lang.X("home.address", "Address"), wrapped(c.Address))
-	}
+	fields := []field{textField(lang.X("home.address", "Address"), c.Address)}
 	if c.Phone != "" {
-		add(lang.X("home.phone", "Phone"), link(c.Phone, "tel:"+strings.ReplaceAll(c.Phone, " ", "")))
+		fields = append(fields, field{lang.X("home.phone", "Phone"), link(c.Phone, "tel:"+strings.ReplaceAll(c.Phone, " ", ""))})
 	}
 	if c.Email != "" {
-		add(lang.X("home.email", "E-mail"), link(c.Email, "mailto:"+c.Email))
+		fields = append(fields, field{lang.X("home.email", "E-mail"), link(c.Email, "mailto:"+c.Email)})
 	}
 	if c.PEC != "" {
-		add(lang.X("home.pec", "Certified e-mail (PEC)"), link(c.PEC, "mailto:"+c.PEC))
+		fields = append(fields, field{lang.X("home.pec", "Certified e-mail (PEC)"), link(c.PEC, "mailto:"+c.PEC)})
 	}
 	if c.Website != "" {
-		add(lang.X("home.website", "Website"), link(strings.TrimPrefix(strings.TrimPrefix(c.Website, "https://"), "http://"), c.Website))
+		fields = append(fields, field{lang.X("home.website", "Website"), link(strings.TrimPrefix(strings.TrimPrefix(c.Website, "https://"), "http://"), c.Website)})
 	}
-	var content fyne.CanvasObject = form
-	if h.u.phone {
-		content = stacked
-	}
-	return widget.NewCard(lang.X("home.contacts", "Contacts"), "", content)
+	return widget.NewCard(lang.X("home.contacts", "Contacts"), "", h.u.fieldList(fields))
 }
 
 func (h *homeScreen) services(list []core.Service) fyne.CanvasObject {

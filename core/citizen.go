@@ -190,3 +190,12 @@ type TARIInstalment struct {
 	NoticeNumber string `json:"notice_number"` // pagoPA, 18 digits
 	PaidOn       *Date  `json:"paid_on,omitempty"`
 }
+
+// SessionInfo describes the signed-in session as the server sees it: when it
+// began and when it will end if nothing happens (the earlier of its maximum
+// length and the end of the inactivity window).
+type SessionInfo struct {
+	StartedAt          time.Time `json:"started_at"`
+	ExpiresAt          time.Time `json:"expires_at"`
+	IdleTimeoutSeconds int       `json:"idle_timeout_seconds"`
+}

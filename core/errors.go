@@ -41,6 +41,11 @@ const (
 	ProblemNotSetUp         = "urn:sportello:problem:municipality-not-set-up"
 	ProblemUnavailable      = "urn:sportello:problem:unavailable"
 	ProblemInternal         = "urn:sportello:problem:internal"
+	// ProblemUnauthorized: the request carries no valid access token (missing,
+	// malformed, expired, or its session has ended); sign in again.
+	ProblemUnauthorized = "urn:sportello:problem:unauthorized"
+	// ProblemForbidden: the citizen is signed in but may not do this.
+	ProblemForbidden = "urn:sportello:problem:forbidden"
 )
 
 // IsProblem reports whether err is, or wraps, a Problem of the given type.

@@ -178,6 +178,15 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 		}
 		used[ref] = true
 	}
+	// Security schemes are used by name in security requirements, not by
+	// $ref; each requirement must name a scheme that exists.
+	schemes, _ := resolvePointer(doc, "#/components/securitySchemes")
+	for at, name := range securityRequirements(doc) {
+		if _, ok := schemes.(map[string]any)[name]; !ok {
+			t.Errorf("%s: security scheme %q is not in components", at, name)
+		}
+		used["#/components/securitySchemes/"+name] = true
+	}
 	// And every component is used somewhere.
 	comps, _ := doc["components"].(map[string]any)
 	for kind, group := range comps {
@@ -187,6 +196,32 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 			}
 		}
 	}
+}
+
+// securityRequirements lists the scheme names of the document's security
+// requirements (top level and operations) with where they sit.
+func securityRequirements(doc map[string]any) map[string]string {
+	out := map[string]string{}
+	add := func(at string, v any) {
+		reqs, _ := v.([]any)
+		for i, r := range reqs {
+			m, _ := r.(map[string]any)
+			for name := range m {
+				out[fmt.Sprintf("%s/security/%d/%s", at, i, name)] = name
+			}
+		}
+	}
+	add("", doc["security"])
+	paths, _ := doc["paths"].(map[string]any)
+	for path, item := range paths {
+		ops, _ := item.(map[string]any)
+		for method, op := range ops {
+			if o, ok := op.(map[string]any); ok && operationMethods[method] {
+				add("/paths"+path+"/"+method, o["security"])
+			}
+		}
+	}
+	return out
 }
 
 // coreProblemTypes reads the Problem* string constants of package core from

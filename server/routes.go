@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sportello/sportello/core"
+	"github.com/sportello/sportello/server/auth"
 )
 
 // route is one operation of the API. The table is the single list of what the
@@ -22,6 +23,29 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/openapi.json", s.openAPI},
 		{"GET", "/api/v1/municipality", s.municipality},
 		{"GET", "/api/v1/municipality/logo", s.municipalityLogo},
+
+		// The citizen's own data: a bearer access token of the authorization server.
+		{"GET", "/api/v1/me", s.me},
+		{"GET", "/api/v1/session", s.session},
+
+		// The OAuth 2.0 / OpenID Connect authorization server (package auth).
+		{"GET", auth.PathDiscovery, s.oauth},
+		{"GET", auth.PathKeys, s.oauth},
+		{"GET", auth.PathAuthorize, s.oauth},
+		{"POST", auth.PathAuthorize, s.oauth},
+		{"GET", auth.PathAuthorizeCallback, s.oauth},
+		{"POST", auth.PathToken, s.oauth},
+		{"GET", auth.PathUserinfo, s.oauth},
+		{"POST", auth.PathUserinfo, s.oauth},
+		{"POST", auth.PathRevoke, s.oauth},
+		{"GET", auth.PathEndSession, s.oauth},
+		{"POST", auth.PathEndSession, s.oauth},
+		{"GET", auth.PathSignedOut, s.signedOut},
+
+		// The test identity provider, when it is on (demo and tests).
+		{"GET", auth.PathTestLogin, s.identityProvider},
+		{"POST", auth.PathTestLogin, s.identityProvider},
+		{"GET", auth.PathTestIdentities, s.identityProvider},
 	}
 }
 

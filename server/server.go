@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sportello/sportello/server/auth"
 	"github.com/sportello/sportello/server/demo"
 	"github.com/sportello/sportello/server/store"
 )
@@ -24,13 +25,26 @@ const MaxRequestBody = 1 << 20
 type Server struct {
 	store   *store.Store
 	log     *slog.Logger
+	auth    *auth.Provider // nil: no sign-in; the personal endpoints answer 401
 	handler http.Handler
 	http    *http.Server
 }
 
+// Option configures a Server.
+type Option func(*Server)
+
+// WithAuth makes p the server's authorization server: it answers the OAuth
+// 2.0 / OpenID Connect endpoints and its identity provider's pages, and
+// checks the access tokens of the personal endpoints. Without it those
+// endpoints answer 404 and the personal ones 401.
+func WithAuth(p *auth.Provider) Option { return func(s *Server) { s.auth = p } }
+
 // New returns a server over st that logs to log.
-func New(st *store.Store, log *slog.Logger) *Server {
+func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{store: st, log: log}
+	for _, o := range opts {
+		o(s)
+	}
 	s.handler = s.middleware(s.routes())
 	s.http = &http.Server{
 		Handler:           s.handler,
@@ -83,16 +97,54 @@ func OpenStore(ctx context.Context, file string, seedDemo bool, now time.Time) (
 	return st, nil
 }
 
+// SignIn configures the authorization server of NewAuth.
+type SignIn struct {
+	// Issuer is the server's public base URL, as clients reach it.
+	Issuer string
+	// KeyFile holds the token-signing key, created (mode 0600) on first
+	// start; auth.KeyFile(database) puts it next to the database.
+	KeyFile string
+	// TestIdP turns on the test identity provider (/idp/...), which signs
+	// in any adult of the registry with no credential: demo and tests only.
+	TestIdP bool
+	// SessionMax, SessionIdle and AccessTokenTTL: zero means the defaults
+	// of package auth (12 months, 90 days, 10 minutes).
+	SessionMax     time.Duration
+	SessionIdle    time.Duration
+	AccessTokenTTL time.Duration
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+}
+
+// NewAuth builds the authorization server over st: it loads the signing
+// key, creating it on the first start, and the test identity provider if
+// asked.
+func NewAuth(st *store.Store, cfg SignIn, log *slog.Logger) (*auth.Provider, error) {
+	key, err := auth.LoadOrCreateKey(cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	var idp auth.IdentityProvider
+	if cfg.TestIdP {
+		idp = auth.NewTestIdP(st, cfg.Now, log)
+	}
+	return auth.New(st, auth.Config{Issuer: cfg.Issuer, Key: key, IdentityProvider: idp,
+		SessionMax: cfg.SessionMax, SessionIdle: cfg.SessionIdle, AccessTokenTTL: cfg.AccessTokenTTL,
+		Now: cfg.Now, Log: log})
+}
+
 // Running is a server started by Start.
 type Running struct {
-	URL    string // "http://127.0.0.1:PORT"
+	URL    string // "http://127.0.0.1:PORT", also the issuer of its tokens
 	server *Server
 	store  *store.Store
 	done   chan error
 }
 
 // Start opens (and for the demo seeds) the database file, listens on addr
-// ("127.0.0.1:0" picks a free port) and serves in the background.
+// ("127.0.0.1:0" picks a free port) and serves in the background. The
+// address it listens on is the issuer of its tokens; its signing key is
+// auth.KeyFile(file). The demo comes with the test identity provider.
 func Start(ctx context.Context, file, addr string, seedDemo bool, log *slog.Logger) (*Running, error) {
 	st, err := OpenStore(ctx, file, seedDemo, time.Now())
 	if err != nil {
@@ -103,7 +155,14 @@ func Start(ctx context.Context, file, addr string, seedDemo bool, log *slog.Logg
 		st.Close()
 		return nil, err
 	}
-	r := &Running{URL: "http://" + ln.Addr().String(), server: New(st, log), store: st, done: make(chan error, 1)}
+	url := "http://" + ln.Addr().String()
+	p, err := NewAuth(st, SignIn{Issuer: url, KeyFile: auth.KeyFile(file), TestIdP: seedDemo}, log)
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
+	r := &Running{URL: url, server: New(st, log, WithAuth(p)), store: st, done: make(chan error, 1)}
 	go func() { r.done <- r.server.Serve(ln) }()
 	return r, nil
 }

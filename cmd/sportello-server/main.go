@@ -1,8 +1,9 @@
 // Command sportello-server runs Sportello's reference municipal backend and
 // the operator commands of a registry desk.
 //
-//	sportello-server serve --addr 127.0.0.1:8080 --db sportello.db [--demo]
+//	sportello-server serve --addr 127.0.0.1:8080 --db sportello.db [--demo] [--issuer URL] [--test-idp]
 //	sportello-server citizens --db sportello.db
+//	sportello-server token --db sportello.db --holder CF [--issuer URL] [--ttl 10m]
 package main
 
 import (
@@ -14,12 +15,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/sportello/sportello/server"
+	"github.com/sportello/sportello/server/auth"
 	"github.com/sportello/sportello/server/store"
 )
 
@@ -28,11 +33,13 @@ const usage = `usage: sportello-server <command> [flags]
 commands:
   serve      serve the API (serve --addr 127.0.0.1:8080 --db sportello.db [--demo])
   citizens   print the population registry as CSV (citizens --db sportello.db)
+  token      print an access token for a citizen (token --db sportello.db --holder CF)
 
 Run "sportello-server <command> -h" for a command's flags.
 `
 
 func main() {
+	setDefaultLogger = true
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -49,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stderr)
 	case "citizens":
 		err = citizens(ctx, args[1:], stdout, stderr)
+	case "token":
+		err = token(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -91,20 +100,47 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// defaultAddr is where serve listens, and so the default issuer of both serve
+// and token.
+const defaultAddr = "127.0.0.1:8080"
+
+// setDefaultLogger makes serve's logger the process's default one, which the
+// OpenID Connect library logs to. main sets it; tests, which run several
+// servers at once in one process, do not.
+var setDefaultLogger = false
+
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	db := fs.String("db", "sportello.db", "SQLite database file (created if missing)")
-	seedDemo := fs.Bool("demo", false, "seed the demo municipality when the database is empty")
+	addr := fs.String("addr", defaultAddr, "address to listen on")
+	db := fs.String("db", "sportello.db", "SQLite database file (created if missing); the token-signing key is kept next to it, in <db>.oidc-key.pem")
+	seedDemo := fs.Bool("demo", false, "seed the demo municipality when the database is empty (implies --test-idp)")
 	jsonLogs := fs.Bool("json-logs", false, "log as JSON lines instead of text")
+	issuer := fs.String("issuer", "", `the server's public base URL, the issuer of its tokens (default "http://" + addr)`)
+	testIdP := fs.Bool("test-idp", false, "turn on the test identity provider: anyone may sign in as any adult of the registry (demo and tests only)")
+	sessionMax := days(auth.DefaultSessionMax)
+	fs.Var(&sessionMax, "session-max", "how long a sign-in lasts at most (a Go duration, or days: 365d)")
+	sessionIdle := days(auth.DefaultSessionIdle)
+	fs.Var(&sessionIdle, "session-idle", "how long a session survives without being used (a Go duration, or days: 90d)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *issuer == "" {
+		*issuer = "http://" + *addr
+	}
+	if err := checkIssuer(*issuer); err != nil {
+		return usageError{err}
+	}
+	if sessionMax <= 0 || sessionIdle <= 0 || sessionIdle > sessionMax {
+		return usageError{errors.New("--session-max and --session-idle must be positive, and the idle timeout no longer than the maximum")}
 	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if *jsonLogs {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	log := slog.New(handler)
+	if setDefaultLogger {
+		slog.SetDefault(log.With("component", "oidc"))
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -122,7 +158,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(st, log)
+	withTestIdP := *testIdP || *seedDemo
+	p, err := server.NewAuth(st, server.SignIn{Issuer: *issuer, KeyFile: auth.KeyFile(*db), TestIdP: withTestIdP,
+		SessionMax: time.Duration(sessionMax), SessionIdle: time.Duration(sessionIdle)}, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info("sign-in", "issuer", p.Issuer(), "test_idp", withTestIdP,
+		"session_max", time.Duration(sessionMax).String(), "session_idle", time.Duration(sessionIdle).String())
+	if withTestIdP {
+		log.Warn("the test identity provider is on: anyone can sign in as any adult of the registry")
+	}
+	srv := server.New(st, log, server.WithAuth(p))
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -161,6 +209,82 @@ func citizens(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// token prints a fresh access token for a citizen of the registry, in a new
+// session of its own: for operators and scripted tests. The database and its
+// signing key must exist (serve creates both); the issuer must be the one of
+// the server that will check the token.
+func token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token", stderr)
+	db := fs.String("db", "sportello.db", "SQLite database file (its key is <db>.oidc-key.pem)")
+	holder := fs.String("holder", "", "the citizen's fiscal code (codice fiscale)")
+	issuer := fs.String("issuer", "http://"+defaultAddr, "the issuer of the server that will check the token (its --issuer)")
+	ttl := fs.Duration("ttl", auth.DefaultAccessTokenTTL, "how long the token is valid (at most 24h)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *holder == "" {
+		return usageError{errors.New("--holder is required")}
+	}
+	if *ttl <= 0 || *ttl > 24*time.Hour {
+		return usageError{errors.New("--ttl must be positive and at most 24h")}
+	}
+	if err := checkIssuer(*issuer); err != nil {
+		return usageError{err}
+	}
+	st, err := openExisting(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key, err := auth.LoadKey(auth.KeyFile(*db))
+	if err != nil {
+		return fmt.Errorf("%w (serve creates it on its first start)", err)
+	}
+	p, err := auth.New(st, auth.Config{Issuer: *issuer, Key: key})
+	if err != nil {
+		return err
+	}
+	tok, err := p.IssueAccessToken(ctx, strings.ToUpper(strings.TrimSpace(*holder)), *ttl)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
+}
+
+// checkIssuer accepts an http(s) base URL with no query or fragment.
+func checkIssuer(issuer string) error {
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--issuer %q: want the server's public base URL, https://host[/path]", issuer)
+	}
+	return nil
+}
+
+// days is a flag.Value for durations that also takes whole days, "90d".
+type days time.Duration
+
+func (d *days) String() string {
+	if *d%days(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(*d)/int64(24*time.Hour), 10) + "d"
+	}
+	return time.Duration(*d).String()
+}
+
+func (d *days) Set(s string) error {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		v, err := strconv.ParseInt(n, 10, 32)
+		if err != nil {
+			return err
+		}
+		*d = days(time.Duration(v) * 24 * time.Hour)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	*d = days(v)
+	return err
 }
 
 // openExisting opens a database that must already exist: an operator command

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/core/codicefiscale"
 	"github.com/sportello/sportello/server"
+	"github.com/sportello/sportello/server/auth"
 	"github.com/sportello/sportello/server/demo"
 	"github.com/sportello/sportello/server/store"
 )
@@ -172,6 +174,9 @@ func TestUsage(t *testing.T) {
 		{name: "citizens unknown flag", args: []string{"citizens", "--bogus"}, code: 2, wantStderr: "bogus", emptyStdout: true},
 		{name: "citizens -h", args: []string{"citizens", "-h"}, code: 0, wantStderr: "-db", emptyStdout: true},
 		{name: "serve -h", args: []string{"serve", "-h"}, code: 0, wantStderr: "-addr", emptyStdout: true},
+		{name: "serve -h shows sign-in", args: []string{"serve", "-h"}, code: 0, wantStderr: "-session-idle", emptyStdout: true},
+		{name: "token -h", args: []string{"token", "-h"}, code: 0, wantStderr: "-holder", emptyStdout: true},
+		{name: "token extra argument", args: []string{"token", "--holder", "X", "now"}, code: 2, wantStderr: "unexpected arguments", emptyStdout: true},
 	} {
 		code, stdout, stderr := runCmd(t, ctx, tc.args...)
 		if code != tc.code {
@@ -345,5 +350,173 @@ func TestServeAddressInUse(t *testing.T) {
 	}
 	if !strings.Contains(stderr, strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)) {
 		t.Errorf("stderr %q does not name the address", stderr)
+	}
+}
+
+// adult returns the fiscal code of an adult of the demo.
+func adult(t *testing.T) string {
+	t.Helper()
+	for _, c := range demo.Generate(testNow).Citizens {
+		if c.BirthDate.Before(time.Now().AddDate(-18, 0, 0)) {
+			return c.FiscalCode
+		}
+	}
+	t.Fatal("no adult in the demo")
+	return ""
+}
+
+// me calls /api/v1/me with token and returns the status and fiscal code.
+func me(t *testing.T, client *http.Client, url, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url+"/api/v1/me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var c core.Citizen
+	_ = json.NewDecoder(resp.Body).Decode(&c)
+	return resp.StatusCode, c.FiscalCode
+}
+
+func TestToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "token.db")
+	cf := adult(t)
+	code, log := serveUntilCancelled(t, []string{"--db", file, "--demo"}, func(client *http.Client, url string) {
+		// The issuer is the default, http:// + --addr: the token names it.
+		code, stdout, stderr := runCmd(t, ctx, "token", "--db", file, "--holder", strings.ToLower(cf), "--issuer", url)
+		if code != 0 {
+			t.Fatalf("token: exit %d, stderr %s", code, stderr)
+		}
+		token := strings.TrimSpace(stdout)
+		if strings.Count(token, ".") != 2 || strings.Count(stdout, "\n") != 1 {
+			t.Fatalf("token printed %q, want one JWT on a line", stdout)
+		}
+		if status, got := me(t, client, url, token); status != http.StatusOK || got != cf {
+			t.Errorf("me with the command's token: %d %q, want 200 %s", status, got, cf)
+		}
+		// A token for another issuer is not this server's.
+		_, stdout, _ = runCmd(t, ctx, "token", "--db", file, "--holder", cf, "--issuer", "https://sportello.example")
+		if status, _ := me(t, client, url, strings.TrimSpace(stdout)); status != http.StatusUnauthorized {
+			t.Errorf("me with another issuer's token: %d, want 401", status)
+		}
+	})
+	if code != 0 {
+		t.Errorf("serve exited %d; log:\n%s", code, log)
+	}
+	if !strings.Contains(log, "test identity provider is on") {
+		t.Errorf("--demo did not warn about the test identity provider:\n%s", log)
+	}
+
+	for name, tc := range map[string]struct {
+		args []string
+		code int
+		want string
+	}{
+		"unknown citizen": {[]string{"--db", file, "--holder", "RSSMRA80A01H501U"}, 1, "registry"},
+		"missing db":      {[]string{"--db", filepath.Join(t.TempDir(), "none.db"), "--holder", cf}, 1, "none.db"},
+		"no holder":       {[]string{"--db", file}, 2, "--holder"},
+		"ttl too long":    {[]string{"--db", file, "--holder", cf, "--ttl", "48h"}, 2, "--ttl"},
+		"bad issuer":      {[]string{"--db", file, "--holder", cf, "--issuer", "ftp://x"}, 2, "issuer"},
+	} {
+		code, stdout, stderr := runCmd(t, ctx, append([]string{"token"}, tc.args...)...)
+		if code != tc.code || stdout != "" || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %d and %q", name, code, stdout, stderr, tc.code, tc.want)
+		}
+	}
+
+	// A database whose key is missing, or readable by others: refused.
+	noKey := seededDB(t)
+	if code, _, stderr := runCmd(t, ctx, "token", "--db", noKey, "--holder", cf); code != 1 || !strings.Contains(stderr, "signing key") {
+		t.Errorf("without a key file: exit %d, %s", code, stderr)
+	}
+	if err := os.Chmod(auth.KeyFile(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS != "windows" {
+		if code, _, stderr := runCmd(t, ctx, "token", "--db", file, "--holder", cf); code != 1 || !strings.Contains(stderr, "0644") {
+			t.Errorf("with a 0644 key file: exit %d, %s", code, stderr)
+		}
+	}
+}
+
+func TestServeSignInFlags(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "flags.db")
+	code, log := serveUntilCancelled(t, []string{"--db", file, "--issuer", "https://sportello.comune.example/", "--test-idp",
+		"--session-max", "30d", "--session-idle", "72h"}, func(client *http.Client, url string) {
+		resp, err := client.Get(url + "/.well-known/openid-configuration")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var meta struct {
+			Issuer string `json:"issuer"`
+			Token  string `json:"token_endpoint"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&meta); err != nil {
+			t.Fatal(err)
+		}
+		if meta.Issuer != "https://sportello.comune.example" || meta.Token != "https://sportello.comune.example/oauth/token" {
+			t.Errorf("discovery %+v", meta)
+		}
+		if resp, err := client.Get(url + "/idp/test-identities"); err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("--test-idp: %v %v", resp, err)
+		} else {
+			resp.Body.Close()
+		}
+	})
+	if code != 0 {
+		t.Errorf("exit %d; log:\n%s", code, log)
+	}
+	if !strings.Contains(log, "session_max=720h0m0s") || !strings.Contains(log, "session_idle=72h0m0s") {
+		t.Errorf("the log does not show the session limits:\n%s", log)
+	}
+	if fi, err := os.Stat(auth.KeyFile(file)); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
+		t.Errorf("key file: %v %v", fi, err)
+	}
+
+	// Without --test-idp or --demo the identity provider is off.
+	code, _ = serveUntilCancelled(t, []string{"--db", file}, func(client *http.Client, url string) {
+		resp, err := client.Get(url + "/idp/test-identities")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("test identities without --test-idp: %d", resp.StatusCode)
+		}
+	})
+	if code != 0 {
+		t.Errorf("exit %d", code)
+	}
+
+	for _, args := range [][]string{
+		{"--session-idle", "400d"},
+		{"--session-max", "0"},
+		{"--session-max", "x"},
+		{"--issuer", "sportello.example"},
+		{"--issuer", "https://sportello.example/?x=1"},
+	} {
+		if code, _, stderr := runCmd(t, context.Background(), append([]string{"serve", "--db", file}, args...)...); code != 2 {
+			t.Errorf("serve %v: exit %d, want 2 (%s)", args, code, stderr)
+		}
+	}
+
+	// A key file others can read stops the server.
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(auth.KeyFile(file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCmd(t, context.Background(), "serve", "--addr", freeAddr(t), "--db", file)
+		if code != 1 || !strings.Contains(stderr, "chmod 600") {
+			t.Errorf("serve with a 0644 key: exit %d, %s", code, stderr)
+		}
 	}
 }
