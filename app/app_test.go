@@ -101,6 +101,8 @@ func TestScreenshots(t *testing.T) {
 				golden(t, u, "home_"+size+"_"+language)
 				u.showSettings()
 				golden(t, u, "settings_"+size+"_"+language)
+				u.showSignIn()
+				golden(t, u, "signin_"+size+"_"+language)
 			})
 		})
 	}

@@ -25,6 +25,7 @@ type signInScreen struct {
 	feedback *widget.Label
 	buttons  []*widget.Button
 	ids      []signin.Identity // test identities, when the municipality has them
+	root     fyne.CanvasObject
 }
 
 // showSignIn replaces the sections with the sign-in screen.
@@ -34,8 +35,9 @@ func (u *ui) showSignIn() {
 	s.feedback.Importance = widget.DangerImportance
 	s.feedback.Hide()
 	u.signingIn = s
+	s.root = container.NewVScroll(container.NewPadded(s.body))
 	s.showChoices()
-	u.win.SetContent(container.NewVScroll(container.NewPadded(s.body)))
+	u.win.SetContent(s.root)
 	u.async(func() {
 		ids, err := u.account.TestIdentities(context.Background())
 		if err != nil {
@@ -76,6 +78,7 @@ func (s *signInScreen) showChoices() {
 	objs = append(objs, s.feedback)
 	s.body.Objects = objs
 	s.body.Refresh()
+	s.root.Refresh() // second pass: wrapped labels know their height once they have a width
 }
 
 func (s *signInScreen) setBusy(busy bool) {
