@@ -141,3 +141,59 @@ func BenchmarkDemoStart(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMunicipalityVsBare measures the municipality endpoint and its
+// ceiling, a bare net/http handler writing the same body, in one run with
+// their requests interleaved, so both see the same machine load; it reports
+// both percentiles and their ratio (1.0 would be no cost over net/http).
+func BenchmarkMunicipalityVsBare(b *testing.B) {
+	ts, _ := seededServer(b)
+	client := benchClient(b)
+	real := newGet(b, ts.URL+"/api/v1/municipality", "Accept-Language", "it")
+	resp, err := client.Do(real)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	}))
+	b.Cleanup(bare.Close)
+	ceiling := newGet(b, bare.URL+"/api/v1/municipality")
+	roundTrip := func(req *http.Request) time.Duration {
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+		return time.Since(start)
+	}
+	roundTrip(ceiling) // open both connections outside the measurement
+	realTimes, bareTimes := make([]time.Duration, b.N), make([]time.Duration, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		realTimes[i] = roundTrip(real)
+		bareTimes[i] = roundTrip(ceiling)
+	}
+	b.StopTimer()
+	pct := func(d []time.Duration, p int) float64 {
+		slices.Sort(d)
+		i := (len(d)*p+99)/100 - 1
+		return float64(d[max(i, 0)]) / float64(time.Microsecond)
+	}
+	rp50, rp99, bp50, bp99 := pct(realTimes, 50), pct(realTimes, 99), pct(bareTimes, 50), pct(bareTimes, 99)
+	b.ReportMetric(rp50, "sportello-p50-µs")
+	b.ReportMetric(rp99, "sportello-p99-µs")
+	b.ReportMetric(bp50, "bare-p50-µs")
+	b.ReportMetric(bp99, "bare-p99-µs")
+	b.ReportMetric(rp50/bp50, "ratio-p50")
+	b.ReportMetric(rp99/bp99, "ratio-p99")
+}
