@@ -53,8 +53,11 @@ check-core:
 	CGO_ENABLED=0 GOOS=ios GOARCH=arm64 $(GO) build ./core/...
 	@echo "core: no Fyne, builds for android/arm64 and ios/arm64 without cgo"
 
+# The Go benchmarks, then the dossier under a fixed request rate (open loop)
+# next to a bare net/http handler serving the same bytes (bench/dossierload).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -tags ci ./...
+	$(GO) run ./bench/dossierload
 
 # Every screen as PNG, desktop and phone sizes, through Fyne's test driver.
 screenshots:

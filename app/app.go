@@ -43,13 +43,14 @@ type ui struct {
 	account *account.Account    // nil until the core has started
 	// openSecrets opens the OS secret store; persistent is false when there
 	// is none and secrets live in memory until the app closes.
-	openSecrets func() (store core.SecretStore, persistent bool)
-	locked      bool      // the unlock code is being asked
-	background  time.Time // when the app last left the foreground
+	openSecrets  func() (store core.SecretStore, persistent bool)
+	demoSeedTime time.Time // for tests: the demo's dates relative to this day
+	locked       bool      // the unlock code is being asked
+	background   time.Time // when the app last left the foreground
 
 	tabs    *container.AppTabs
 	home    *homeScreen
-	profile *profileScreen // nil when signed out
+	dossier *dossierScreen // nil when signed out
 	// signingIn is the sign-in screen while it is shown.
 	signingIn *signInScreen
 	settings  *settingsScreen
@@ -94,6 +95,9 @@ func (u *ui) startCore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if !u.demoSeedTime.IsZero() {
+		conn.SetDemoSeedTime(u.demoSeedTime)
+	}
 	if err := conn.Connect(ctx); err != nil {
 		conn.Close(ctx)
 		return err
@@ -126,8 +130,9 @@ func (u *ui) showMain() {
 	u.signingIn = nil
 	u.build()
 	u.home.load()
-	if u.profile != nil {
-		u.profile.load()
+	if u.dossier != nil {
+		u.dossier.load()
+		u.settings.account.load()
 	}
 }
 
@@ -135,9 +140,9 @@ func (u *ui) showMain() {
 // made again in the new language, and signing in or out changes the sections.
 func (u *ui) build() {
 	u.home = newHomeScreen(u)
-	u.profile = nil
+	u.dossier = nil
 	if u.signedIn() {
-		u.profile = newProfileScreen(u)
+		u.dossier = newDossierScreen(u)
 	}
 	u.settings = newSettingsScreen(u)
 	u.win.SetTitle(lang.X("app.title", "Sportello"))

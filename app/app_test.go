@@ -24,6 +24,9 @@ var (
 	phoneSize   = fyne.NewSize(390, 844)
 )
 
+// discardLog is the logger of servers started by tests.
+var discardLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 // fixedNow is the clock of every UI test, so "updated on ..." is stable.
 var fixedNow = time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
 
@@ -37,16 +40,17 @@ func newTestUI(t *testing.T, phone bool, language string) *ui {
 
 // startTestUI is newTestUI over a given data directory and secret store, so
 // a test can close the app and open it again on the same device.
-func startTestUI(t *testing.T, phone bool, language, dataDir string, keyring core.SecretStore) *ui {
+func startTestUI(t testing.TB, phone bool, language, dataDir string, keyring core.SecretStore) *ui {
 	t.Helper()
 	a := test.NewTempApp(t)
 	a.Preferences().SetString(prefLanguage, language)
 	w := test.NewTempWindow(t, nil)
 	u := newUI(a, w, phone, dataDir)
 	u.openSecrets = func() (core.SecretStore, bool) { return keyring, true }
-	u.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	u.log = discardLog
 	u.now = func() time.Time { return fixedNow }
 	u.loc = time.UTC
+	u.demoSeedTime = fixedNow
 	u.async = func(f func()) { f() }
 	if err := u.startCore(context.Background()); err != nil {
 		t.Fatal(err)
@@ -65,6 +69,7 @@ func startTestUI(t *testing.T, phone bool, language, dataDir string, keyring cor
 // $SPORTELLO_SCREENSHOTS when set (make screenshots).
 func golden(t *testing.T, u *ui, name string) {
 	t.Helper()
+	settle(u)
 	img := u.win.Canvas().Capture()
 	if dir := os.Getenv("SPORTELLO_SCREENSHOTS"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -81,6 +86,16 @@ func golden(t *testing.T, u *ui, name string) {
 		return
 	}
 	test.AssertImageMatches(t, name+".png", img)
+}
+
+// settle lays the window out again from the top, as the real driver does on
+// its next frame once wrapped labels have measured themselves at their width.
+func settle(u *ui) {
+	size := u.win.Canvas().Size()
+	for range 2 {
+		u.win.Resize(size.AddWidthHeight(1, 0))
+		u.win.Resize(size)
+	}
 }
 
 // sizes runs f for the desktop and the phone layout.

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -170,8 +169,8 @@ func (h *homeScreen) accountCard() fyne.CanvasObject {
 	}
 	hello := widget.NewLabelWithStyle(lang.X("home.hello", "Hello, {{.Name}}", map[string]any{"Name": sess.Name}),
 		fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	profile := widget.NewButtonWithIcon(lang.X("home.open_profile", "Your profile"), theme.AccountIcon(), h.u.showProfile)
-	return widget.NewCard("", "", container.NewBorder(nil, nil, nil, profile, hello))
+	open := widget.NewButtonWithIcon(lang.X("home.open_dossier", "Your dossier"), theme.AccountIcon(), h.u.showDossier)
+	return widget.NewCard("", "", container.NewBorder(nil, nil, nil, open, hello))
 }
 
 func (h *homeScreen) offlineBanner(info municipality.Info) fyne.CanvasObject {
@@ -297,9 +296,4 @@ func link(text, target string) fyne.CanvasObject {
 	l := widget.NewHyperlink(text, u)
 	l.Wrapping = fyne.TextWrapBreak // long e-mail addresses on a phone
 	return l
-}
-
-// formatTime formats t for people: "22/11/2026 10:05" in the device's zone.
-func (u *ui) formatTime(t time.Time) string {
-	return t.In(u.loc).Format("02/01/2006 15:04")
 }

@@ -20,9 +20,22 @@ func bundle(t *testing.T, language string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := map[string]string{}
-	if err := json.Unmarshal(data, &m); err != nil {
+	raw := map[string]json.RawMessage{}
+	if err := json.Unmarshal(data, &raw); err != nil {
 		t.Fatalf("%s.json: %v", language, err)
+	}
+	m := map[string]string{}
+	for k, v := range raw {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			m[k] = s
+			continue
+		}
+		var plural struct{ One, Other string }
+		if err := json.Unmarshal(v, &plural); err != nil || plural.One == "" || plural.Other == "" {
+			t.Fatalf("%s.json: %q is neither a string nor a plural with one and other", language, k)
+		}
+		m[k] = plural.Other
 	}
 	return m
 }
@@ -97,5 +110,19 @@ func TestErrorTextsAreTranslatedAndDistinct(t *testing.T) {
 	}
 	if got := errorText(&core.Problem{Type: "urn:other", Status: 418}); got != "Il server del Comune non ha potuto completare la richiesta (errore 418)." {
 		t.Errorf("unknown problem: %q", got)
+	}
+}
+
+func TestPluralCounts(t *testing.T) {
+	applyLanguage("it")
+	d := &dossierScreen{}
+	if got := d.count(1, "dossier.vehicles_none", "", "dossier.vehicles_n", "{{.N}} vehicles"); got != "1 veicolo" {
+		t.Errorf("one vehicle: %q", got)
+	}
+	if got := d.count(3, "dossier.vehicles_none", "", "dossier.vehicles_n", "{{.N}} vehicles"); got != "3 veicoli" {
+		t.Errorf("three vehicles: %q", got)
+	}
+	if got := d.count(0, "dossier.vehicles_none", "", "dossier.vehicles_n", "{{.N}} vehicles"); got != "Nessun veicolo a tuo nome" {
+		t.Errorf("no vehicle: %q", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -22,12 +23,18 @@ type settingsScreen struct {
 	useDemo  *widget.Button
 	busy     *widget.Activity
 	feedback *widget.Label
+	account  *accountCard // nil when signed out
 }
 
 func newSettingsScreen(u *ui) *settingsScreen {
 	s := &settingsScreen{u: u}
-	s.root = container.NewVScroll(container.NewPadded(container.NewVBox(
-		s.municipalityCard(), s.languageCard(), s.themeCard(), s.aboutCard())))
+	cards := container.NewVBox()
+	if u.signedIn() {
+		s.account = newAccountCard(u)
+		cards.Add(s.account.card)
+	}
+	cards.Objects = append(cards.Objects, s.municipalityCard(), s.languageCard(), s.themeCard(), s.aboutCard())
+	s.root = container.NewVScroll(container.NewPadded(cards))
 	s.showCurrent()
 	return s
 }
@@ -93,21 +100,45 @@ func (s *settingsScreen) say(text string, importance widget.Importance) {
 // server answers there; otherwise the app stays where it was and says why.
 func (s *settingsScreen) connectTo() {
 	address := s.address.Text
-	s.setBusy(true)
-	s.u.async(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		err := s.u.conn.UseURL(ctx, address)
-		fyne.Do(func() { s.switched(err) })
-	})
+	s.signOutFirst(func(ctx context.Context) error { return s.u.conn.UseURL(ctx, address) })
 }
 
 func (s *settingsScreen) switchToDemo() {
-	s.setBusy(true)
-	s.u.async(func() {
-		err := s.u.conn.UseDemo(context.Background())
-		fyne.Do(func() { s.switched(err) })
-	})
+	s.signOutFirst(func(ctx context.Context) error { return s.u.conn.UseDemo(ctx) })
+}
+
+// signOutFirst switches municipality with change. A signed-in citizen is
+// signed out of the current one first (after confirming): their session and
+// data belong to that municipality.
+func (s *settingsScreen) signOutFirst(change func(context.Context) error) {
+	run := func() {
+		s.setBusy(true)
+		s.u.async(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			err := change(ctx)
+			fyne.Do(func() { s.switched(err) })
+		})
+	}
+	if !s.u.signedIn() {
+		run()
+		return
+	}
+	dialog.ShowConfirm(lang.X("settings.municipality", "Municipality"),
+		lang.X("settings.switch_signs_out", "Changing municipality signs you out of this one and removes your data from this device. Continue?"),
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			s.u.async(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+				defer cancel()
+				if err := s.u.account.SignOut(ctx); err != nil {
+					s.u.log.Warn("settings: sign out before switching", "err", err)
+				}
+				fyne.Do(run)
+			})
+		}, s.u.win)
 }
 
 func (s *settingsScreen) switched(err error) {
@@ -118,9 +149,9 @@ func (s *settingsScreen) switched(err error) {
 		return
 	}
 	s.address.SetText("")
-	s.say(lang.X("settings.switched", "Done: the Municipality section now shows the new municipality."), widget.SuccessImportance)
-	s.u.home.showLoading()
-	s.u.home.load()
+	s.u.showMain()
+	s.u.showSettings()
+	s.u.settings.say(lang.X("settings.switched", "Done: the Municipality section now shows the new municipality."), widget.SuccessImportance)
 }
 
 func (s *settingsScreen) languageCard() fyne.CanvasObject {

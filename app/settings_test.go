@@ -49,6 +49,7 @@ func TestConnectToAnotherServerAndBack(t *testing.T) {
 	s := u.settings
 	s.address.SetText(srv.URL)
 	test.Tap(s.connect)
+	s = u.settings // every screen is rebuilt for the new municipality
 	if u.conn.Current().URL != srv.URL || s.address.Text != "" || s.useDemo.Disabled() {
 		t.Fatalf("after connecting: %+v address=%q", u.conn.Current(), s.address.Text)
 	}
@@ -56,6 +57,7 @@ func TestConnectToAnotherServerAndBack(t *testing.T) {
 		t.Fatalf("current %q, want %q", s.current.Text, want)
 	}
 	test.Tap(s.useDemo)
+	s = u.settings
 	if !u.conn.Current().Demo || !s.useDemo.Disabled() {
 		t.Fatal("could not switch back to the demo")
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -22,66 +23,81 @@ import (
 	"github.com/sportello/sportello/platform/secrets"
 )
 
-// signInAsFirstTestIdentity walks the sign-in screen as a citizen with no
-// browser would: open it, tap the first test identity.
-func signInAsFirstTestIdentity(t *testing.T, u *ui) signin.Identity {
+// Demo citizens the tests sign in as: a father with an adult daughter and a
+// minor son (family F0001), and a resident born abroad.
+const (
+	marcoColombo  = "CLMMRC74C15F205P"
+	fatimaBenali  = "BNLFMZ89L70Z330L"
+	tommasoMinor  = "CLMTMS11E08F205L"
+	giuliaGrownUp = "CLMGLI06S70F205Y"
+	// familyOfSixHead heads the demo's six-member family (F0028, Brivio),
+	// with a year and more of payments and messages.
+	familyOfSixHead = "BRVPLA75A24F704H"
+)
+
+// signInAs walks the sign-in screen as a citizen with no browser would: open
+// it, tap their test identity.
+func signInAs(t testing.TB, u *ui, fiscalCode string) {
 	t.Helper()
 	u.showSignIn()
 	s := u.signingIn
-	if len(s.ids) == 0 {
-		t.Fatal("the demo municipality offers no test identities")
+	for i, id := range s.ids {
+		if id.FiscalCode == fiscalCode {
+			test.Tap(s.buttons[i+1]) // buttons[0] is "with the browser"
+			if u.dossier == nil {
+				t.Fatalf("not signed in; feedback: %q", s.feedback.Text)
+			}
+			return
+		}
 	}
-	test.Tap(s.buttons[1]) // buttons[0] is "with the browser"
-	if u.profile == nil {
-		t.Fatalf("not signed in; feedback: %q", s.feedback.Text)
-	}
-	return s.ids[0]
+	t.Fatalf("%s is not among the %d test identities", fiscalCode, len(s.ids))
 }
 
-// fixSession shows a session end relative to the fixed test clock, so golden
-// images do not depend on the day the test runs.
-func fixSession(u *ui) {
-	u.profile.showSession(core.SessionInfo{StartedAt: fixedNow, ExpiresAt: fixedNow.Add(89 * 24 * time.Hour), IdleTimeoutSeconds: 90 * 86400})
-}
-
-// formText is every label's text in the profile's identity card.
-func formText(u *ui) string {
+// labels is the text of every label under o, one per line.
+func labels(o fyne.CanvasObject) string {
 	var b strings.Builder
-	for _, o := range test.LaidOutObjects(u.profile.identity) {
-		if l, ok := o.(*widget.Label); ok {
+	for _, c := range test.LaidOutObjects(o) {
+		if l, ok := c.(*widget.Label); ok {
 			b.WriteString(l.Text + "\n")
 		}
 	}
 	return b.String()
 }
 
-func TestSignInShowsProfileAndSignOutLeavesNothing(t *testing.T) {
+// fixSession shows a session end relative to the fixed test clock, so golden
+// images do not depend on the day the test runs.
+func fixSession(u *ui) {
+	u.settings.account.session.SetText(sessionText(core.SessionInfo{StartedAt: fixedNow, ExpiresAt: fixedNow.Add(89 * 24 * time.Hour)},
+		fixedNow, u.formatDate(core.DateOf(fixedNow.Add(89*24*time.Hour)))))
+}
+
+func TestSignInShowsDossierAndSignOutLeavesNothing(t *testing.T) {
 	keyring := secrets.Memory()
 	dataDir := t.TempDir()
 	u := startTestUI(t, false, "it", dataDir, keyring)
 	golden(t, u, "home_signed_out_desktop_it")
 
-	id := signInAsFirstTestIdentity(t, u)
-	if len(u.tabs.Items) != 3 || u.tabs.Items[1].Text != "Profilo" {
+	signInAs(t, u, fatimaBenali)
+	if len(u.tabs.Items) != 3 || !strings.HasPrefix(u.tabs.Items[1].Text, "Fascicolo") {
 		t.Fatalf("sections after sign-in: %d", len(u.tabs.Items))
 	}
-	markup := formText(u)
-	if !strings.Contains(markup, id.FiscalCode) || !strings.Contains(markup, id.Surname) {
-		t.Fatalf("the profile does not show %s %s:\n%s", id.Surname, id.FiscalCode, markup)
+	u.dossier.open("personal")
+	if text := labels(u.dossier.root); !strings.Contains(text, fatimaBenali) || !strings.Contains(text, "Benali") {
+		t.Fatalf("the personal data do not show the citizen:\n%s", text)
 	}
 	// The real session info came from the server: about 90 days of inactivity allowed.
-	if !strings.Contains(u.profile.session.Text, "La tua sessione scade") {
-		t.Fatalf("session text %q", u.profile.session.Text)
+	if !strings.Contains(u.settings.account.session.Text, "La tua sessione scade") {
+		t.Fatalf("session text %q", u.settings.account.session.Text)
 	}
 	fixSession(u)
-	u.showProfile()
-	golden(t, u, "profile_desktop_it")
+	u.showSettings()
+	golden(t, u, "settings_signed_in_desktop_it")
 
-	// The device database holds the identity only encrypted.
-	assertNotOnDisk(t, dataDir, id)
+	// The device database holds the dossier only encrypted.
+	assertNotOnDisk(t, dataDir, fatimaBenali, "Benali")
 
 	u.signOut("")
-	if u.profile != nil || len(u.tabs.Items) != 2 {
+	if u.dossier != nil || len(u.tabs.Items) != 2 {
 		t.Fatal("still signed in after signing out")
 	}
 	for _, key := range []string{"session-tokens", "vault-data-key", "unlock-code"} {
@@ -92,20 +108,16 @@ func TestSignInShowsProfileAndSignOutLeavesNothing(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dataDir, "documents")); !os.IsNotExist(err) {
 		t.Errorf("documents folder left after sign-out: %v", err)
 	}
-	var rows int
 	site := u.conn.Current().Site()
-	if _, _, _, ok, _ := u.conn.Store().PersonalGet(context.Background(), "me|"+site); ok {
-		rows++
+	if _, _, _, ok, _ := u.conn.Store().PersonalGet(context.Background(), "dossier|"+site+"|self"); ok {
+		t.Error("the cached dossier is left after sign-out")
 	}
-	if rows != 0 {
-		t.Error("cached personal rows left after sign-out")
-	}
-	assertNotOnDisk(t, dataDir, id)
+	assertNotOnDisk(t, dataDir, fatimaBenali, "Benali")
 }
 
-// assertNotOnDisk fails if the citizen's name or fiscal code appears in clear
-// in any file of the app's device database.
-func assertNotOnDisk(t *testing.T, dataDir string, id signin.Identity) {
+// assertNotOnDisk fails if any of secrets appears in clear in a file of the
+// app's device database.
+func assertNotOnDisk(t *testing.T, dataDir string, secrets ...string) {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dataDir, "sportello.db*"))
 	if len(files) == 0 {
@@ -116,7 +128,7 @@ func assertNotOnDisk(t *testing.T, dataDir string, id signin.Identity) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, secret := range []string{id.FiscalCode, id.Surname} {
+		for _, secret := range secrets {
 			if bytes.Contains(data, []byte(secret)) {
 				t.Errorf("%s contains %q in clear", filepath.Base(f), secret)
 			}
@@ -128,26 +140,23 @@ func TestStillSignedInAfterRestart(t *testing.T) {
 	keyring := secrets.Memory()
 	dataDir := t.TempDir()
 	u := startTestUI(t, true, "en", dataDir, keyring)
-	id := signInAsFirstTestIdentity(t, u)
+	signInAs(t, u, fatimaBenali)
 	u.close() // the demo server stops with the app; the next one listens on another port
 
 	u2 := startTestUI(t, true, "en", dataDir, keyring)
-	if u2.profile == nil {
+	if u2.dossier == nil {
 		t.Fatal("signed out by a restart")
 	}
-	if markup := formText(u2); !strings.Contains(markup, id.FiscalCode) {
-		t.Fatalf("profile after restart:\n%s", markup)
+	if u2.dossier.snap.Stale != nil || u2.dossier.snap.Dossier.Person.FiscalCode != fatimaBenali {
+		t.Fatalf("dossier after restart: stale=%v subject=%q", u2.dossier.snap.Stale, u2.dossier.snap.Dossier.Person.FiscalCode)
 	}
-	fixSession(u2)
-	u2.showProfile()
-	golden(t, u2, "profile_phone_en")
 }
 
 func TestUnlockCode(t *testing.T) {
 	keyring := secrets.Memory()
 	dataDir := t.TempDir()
 	u := startTestUI(t, true, "it", dataDir, keyring)
-	signInAsFirstTestIdentity(t, u)
+	signInAs(t, u, fatimaBenali)
 	if err := u.account.Lock().Set("123456"); !errors.Is(err, unlock.ErrSequential) {
 		t.Fatalf("a sequential code was accepted: %v", err)
 	}
@@ -157,7 +166,7 @@ func TestUnlockCode(t *testing.T) {
 	u.close()
 
 	u2 := startTestUI(t, true, "it", dataDir, keyring)
-	if !u2.locked || u2.profile != nil {
+	if !u2.locked || u2.dossier != nil {
 		t.Fatal("the app opened without asking the unlock code")
 	}
 	golden(t, u2, "unlock_phone_it")
@@ -170,7 +179,7 @@ func TestUnlockCode(t *testing.T) {
 	}
 	test.Type(code, "285714")
 	code.OnSubmitted(code.Text)
-	if u2.locked || u2.profile == nil {
+	if u2.locked || u2.dossier == nil {
 		t.Fatal("the right code did not unlock")
 	}
 	u2.close()
@@ -204,7 +213,7 @@ func findPasswordEntry(t *testing.T, u *ui) *widget.Entry {
 func TestSessionEndedAtTheServerSignsOut(t *testing.T) {
 	keyring := secrets.Memory()
 	u := startTestUI(t, false, "it", t.TempDir(), keyring)
-	signInAsFirstTestIdentity(t, u)
+	signInAs(t, u, fatimaBenali)
 	// The municipality ends the session (as after a refresh-token reuse, or
 	// an operator): revoke the refresh token at the server.
 	raw, err := keyring.Get("session-tokens")
@@ -217,8 +226,8 @@ func TestSessionEndedAtTheServerSignsOut(t *testing.T) {
 	}
 	revokeAtServer(t, u.conn.Current().URL, sess.RefreshToken)
 
-	u.profile.loadNow(context.Background())
-	if u.signedIn() || u.profile != nil {
+	u.dossier.loadNow(context.Background())
+	if u.signedIn() || u.dossier != nil {
 		t.Fatal("still signed in after the server ended the session")
 	}
 }

@@ -42,3 +42,22 @@ func TestProblemIsAnError(t *testing.T) {
 		t.Fatalf("Error() = %q", err.Error())
 	}
 }
+
+func TestFineAmountDue(t *testing.T) {
+	f := Fine{NotifiedOn: NewDate(2026, time.November, 1), ReducedCents: 2940, MinimumCents: 4200, LateCents: 8400}
+	for _, tc := range []struct {
+		day   Date
+		cents int64
+		tier  FineTier
+	}{
+		{NewDate(2026, time.November, 1), 2940, FineReduced},
+		{NewDate(2026, time.November, 6), 2940, FineReduced},
+		{NewDate(2026, time.November, 7), 4200, FineMinimum},
+		{NewDate(2026, time.December, 31), 4200, FineMinimum},
+		{NewDate(2027, time.January, 1), 8400, FineLate},
+	} {
+		if c, tier := f.AmountDue(tc.day); c != tc.cents || tier != tc.tier {
+			t.Errorf("%s: %d %s, want %d %s", tc.day, c, tier, tc.cents, tc.tier)
+		}
+	}
+}

@@ -10,6 +10,10 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/sportello/sportello/core"
+	"github.com/sportello/sportello/server/auth"
+	"github.com/sportello/sportello/server/store"
 )
 
 // benchClient is a keep-alive client of its own, so benchmarks do not share
@@ -196,4 +200,95 @@ func BenchmarkMunicipalityVsBare(b *testing.B) {
 	b.ReportMetric(bp99, "bare-p99-µs")
 	b.ReportMetric(rp50/bp50, "ratio-p50")
 	b.ReportMetric(rp99/bp99, "ratio-p99")
+}
+
+// dossierServer is a server with sign-in over a freshly seeded demo
+// database, and an access token of the head of its family of six, whose
+// dossier is the fullest.
+func dossierServer(b *testing.B) (*httptest.Server, *store.Store, string, string) {
+	b.Helper()
+	file := filepath.Join(b.TempDir(), "sportello.db")
+	st, err := OpenStore(context.Background(), file, true, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
+	p, err := NewAuth(st, SignIn{Issuer: base, KeyFile: auth.KeyFile(file)}, discardLog())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts.Config.Handler = New(st, discardLog(), WithAuth(p)).Handler()
+	ts.Start()
+	b.Cleanup(ts.Close)
+	list, err := st.Citizens(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	size := map[string]int{}
+	for _, c := range list {
+		size[c.FamilyID]++
+	}
+	head := ""
+	for _, c := range list {
+		if c.Relationship == core.Head && size[c.FamilyID] == 6 {
+			head = c.FiscalCode
+		}
+	}
+	if head == "" {
+		b.Fatal("no family of six")
+	}
+	tok, err := p.IssueAccessToken(context.Background(), head, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ts, st, head, tok
+}
+
+// BenchmarkDossier is the app's first screen for a signed-in citizen: the
+// whole dossier of the head of the largest family, read with a dozen
+// queries, after the access token is verified (signature and session).
+func BenchmarkDossier(b *testing.B) {
+	ts, _, _, tok := dossierServer(b)
+	benchGets(b, benchClient(b), newGet(b, ts.URL+"/api/v1/me/dossier", "Authorization", "Bearer "+tok), http.StatusOK)
+}
+
+// BenchmarkDossierNotModified is the refresh of a cached dossier.
+func BenchmarkDossierNotModified(b *testing.B) {
+	ts, _, _, tok := dossierServer(b)
+	client := benchClient(b)
+	resp, err := client.Do(newGet(b, ts.URL+"/api/v1/me/dossier", "Authorization", "Bearer "+tok))
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	etag := resp.Header.Get("ETag")
+	benchGets(b, client, newGet(b, ts.URL+"/api/v1/me/dossier", "Authorization", "Bearer "+tok, "If-None-Match", etag), http.StatusNotModified)
+}
+
+// BenchmarkDossierQuery is the dossier's queries alone, without HTTP.
+func BenchmarkDossierQuery(b *testing.B) {
+	_, st, head, _ := dossierServer(b)
+	ctx := context.Background()
+	durations := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		d, err := st.Dossier(ctx, head)
+		durations = append(durations, time.Since(start))
+		if err != nil || len(d.Payments) == 0 {
+			b.Fatalf("dossier: %d payments, %v", len(d.Payments), err)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(durations)
+	pct := func(p int) float64 {
+		i := (len(durations)*p+99)/100 - 1
+		return float64(durations[max(i, 0)]) / float64(time.Microsecond)
+	}
+	b.ReportMetric(pct(50), "p50-µs")
+	b.ReportMetric(pct(99), "p99-µs")
 }

@@ -98,14 +98,15 @@ func personal(w http.ResponseWriter) {
 	w.Header().Add("Vary", "Authorization")
 }
 
-// me is the signed-in citizen's basic identity from the registry. It answers
-// for the token's subject only: there is no parameter naming anyone else.
+// me is the signed-in citizen's registry record: identity, family and
+// relationship, marriage and identity card. It answers for the token's
+// subject only: there is no parameter naming anyone else.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	cf, _, ok := s.citizen(w, r)
 	if !ok {
 		return
 	}
-	c, err := s.store.Citizen(r.Context(), cf)
+	c, err := s.store.CitizenRecord(r.Context(), cf)
 	if errors.Is(err, store.ErrNotFound) {
 		problem(w, r, http.StatusNotFound, core.ProblemNotFound, "Not found",
 			"The population registry no longer has the signed-in citizen.")
@@ -114,10 +115,8 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	if s.storeFailed(w, r, err) {
 		return
 	}
-	// The basic identity; family, marriage and identity card come with the dossier.
 	personal(w)
-	respond(w, r, core.Citizen{FiscalCode: c.FiscalCode, Surname: c.Surname, Name: c.Name, Sex: c.Sex,
-		BirthDate: c.BirthDate, BirthPlace: c.BirthPlace, Citizenship: c.Citizenship, Email: c.Email, Phone: c.Phone})
+	respond(w, r, c)
 }
 
 // sessionInfo is the answer of GET /api/v1/session.

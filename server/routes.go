@@ -2,10 +2,12 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/server/auth"
+	"github.com/sportello/sportello/server/store"
 )
 
 // route is one operation of the API. The table is the single list of what the
@@ -27,6 +29,20 @@ func (s *Server) routeTable() []route {
 		// The citizen's own data: a bearer access token of the authorization server.
 		{"GET", "/api/v1/me", s.me},
 		{"GET", "/api/v1/session", s.session},
+
+		// The citizen's dossier; each takes ?acting_for=CF (server/dossier.go).
+		{"GET", "/api/v1/me/dossier", s.dossier},
+		{"GET", "/api/v1/me/residence", dossierPart(s, (*store.Store).Residence)},
+		{"GET", "/api/v1/me/family", dossierPart(s, (*store.Store).Family)},
+		{"GET", "/api/v1/me/id-card", s.idCard},
+		{"GET", "/api/v1/me/tari", dossierPart(s, (*store.Store).TARI)},
+		{"GET", "/api/v1/me/vehicles", dossierPart(s, (*store.Store).Vehicles)},
+		{"GET", "/api/v1/me/fines", dossierPart(s, (*store.Store).Fines)},
+		{"GET", "/api/v1/me/payments", dossierPart(s, (*store.Store).Payments)},
+		{"GET", "/api/v1/me/certificates", dossierPart(s, (*store.Store).Certificates)},
+		{"GET", "/api/v1/me/appointments", dossierPart(s, (*store.Store).Appointments)},
+		{"GET", "/api/v1/me/messages", dossierPart(s, (*store.Store).Messages)},
+		{"POST", "/api/v1/me/messages/{id}/read", s.readMessage},
 
 		// The OAuth 2.0 / OpenID Connect authorization server (package auth).
 		{"GET", auth.PathDiscovery, s.oauth},
@@ -59,7 +75,10 @@ func (s *Server) routes() http.Handler {
 	// A known path asked with another method gets a problem document instead
 	// of net/http's plain-text 405.
 	for path, allowed := range methods {
-		allow := strings.Join(append(allowed, "HEAD"), ", ")
+		if slices.Contains(allowed, "GET") {
+			allowed = append(allowed, "HEAD") // net/http answers HEAD with GET's handler
+		}
+		allow := strings.Join(allowed, ", ")
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 			problem(w, r, http.StatusMethodNotAllowed, core.ProblemMethodNotAllowed, "Method not allowed",

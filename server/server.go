@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sportello/sportello/server/auth"
@@ -26,6 +27,7 @@ type Server struct {
 	store   *store.Store
 	log     *slog.Logger
 	auth    *auth.Provider // nil: no sign-in; the personal endpoints answer 401
+	now     func() time.Time
 	handler http.Handler
 	http    *http.Server
 }
@@ -39,9 +41,13 @@ type Option func(*Server)
 // endpoints answer 404 and the personal ones 401.
 func WithAuth(p *auth.Provider) Option { return func(s *Server) { s.auth = p } }
 
+// WithClock makes now the server's clock, which decides who is a minor and
+// when a message was read; the default is time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
 // New returns a server over st that logs to log.
 func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
-	s := &Server{store: st, log: log}
+	s := &Server{store: st, log: log, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -78,7 +84,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // OpenStore opens the database file and, when seedDemo is set and the
 // database holds no municipality yet, seeds the demo municipality with dates
-// relative to now.
+// relative to now. A demo database seeded by an earlier version of the demo
+// gets what later versions added (messages, payments, fines, ...), once.
 func OpenStore(ctx context.Context, file string, seedDemo bool, now time.Time) (*store.Store, error) {
 	st, err := store.Open(ctx, file)
 	if err != nil {
@@ -86,8 +93,11 @@ func OpenStore(ctx context.Context, file string, seedDemo bool, now time.Time) (
 	}
 	if seedDemo {
 		has, err := st.HasMunicipality(ctx)
-		if err == nil && !has {
+		switch {
+		case err == nil && !has:
 			err = st.Seed(ctx, demo.Generate(now))
+		case err == nil:
+			_, err = st.UpgradeDemo(ctx, now)
 		}
 		if err != nil {
 			st.Close()
@@ -139,6 +149,9 @@ type Running struct {
 	server *Server
 	store  *store.Store
 	done   chan error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start opens (and for the demo seeds) the database file, listens on addr
@@ -146,7 +159,14 @@ type Running struct {
 // address it listens on is the issuer of its tokens; its signing key is
 // auth.KeyFile(file). The demo comes with the test identity provider.
 func Start(ctx context.Context, file, addr string, seedDemo bool, log *slog.Logger) (*Running, error) {
-	st, err := OpenStore(ctx, file, seedDemo, time.Now())
+	return StartSeededAt(ctx, file, addr, seedDemo, time.Now(), log)
+}
+
+// StartSeededAt is Start with the demo's dates (identity-card expiries, tax
+// due dates, fines) relative to seedTime instead of now: tests and screenshots
+// that must look the same on any day use it.
+func StartSeededAt(ctx context.Context, file, addr string, seedDemo bool, seedTime time.Time, log *slog.Logger) (*Running, error) {
+	st, err := OpenStore(ctx, file, seedDemo, seedTime)
 	if err != nil {
 		return nil, err
 	}
@@ -167,14 +187,18 @@ func Start(ctx context.Context, file, addr string, seedDemo bool, log *slog.Logg
 	return r, nil
 }
 
-// Close shuts the server down gracefully and closes its database.
+// Close shuts the server down gracefully and closes its database. Closing
+// again does nothing and returns the first Close's error.
 func (r *Running) Close(ctx context.Context) error {
-	err := r.server.Shutdown(ctx)
-	if serr := <-r.done; err == nil {
-		err = serr
-	}
-	if cerr := r.store.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	r.closeOnce.Do(func() {
+		err := r.server.Shutdown(ctx)
+		if serr := <-r.done; err == nil {
+			err = serr
+		}
+		if cerr := r.store.Close(); err == nil {
+			err = cerr
+		}
+		r.closeErr = err
+	})
+	return r.closeErr
 }

@@ -125,7 +125,7 @@ func (e *env) signIn() signin.Session {
 }
 
 // fillDevice leaves what a signed-in citizen leaves on the device: their
-// identity in the personal cache, a downloaded document and an unlock code.
+// dossier in the personal cache, a downloaded document and an unlock code.
 // It returns the sealed cache row.
 func (e *env) fillDevice() []byte {
 	e.t.Helper()
@@ -134,15 +134,16 @@ func (e *env) fillDevice() []byte {
 		e.t.Fatal(err)
 	}
 	site := e.conn.Current().Site()
-	if _, err := dossier.RefreshIdentity(e.ctx, e.conn.Client(), e.acct.Authorizer(), e.conn.Store(), v, site, time.Now()); err != nil {
+	src := dossier.Source{Client: e.conn.Client(), Auth: e.acct.Authorizer(), Store: e.conn.Store(), Vault: v, Site: site}
+	if _, err := src.Refresh(e.ctx, "", time.Now()); err != nil {
 		e.t.Fatal(err)
 	}
-	sealed, _, _, ok, err := e.conn.Store().PersonalGet(e.ctx, "me|"+site)
+	sealed, _, _, ok, err := e.conn.Store().PersonalGet(e.ctx, "dossier|"+site+"|self")
 	if err != nil || !ok || len(sealed) == 0 {
-		e.t.Fatalf("the personal cache has no identity: %v", err)
+		e.t.Fatalf("the personal cache has no dossier: %v", err)
 	}
 	if !e.onDisk(sealed) {
-		e.t.Fatal("the sealed identity is not in the device database: the wipe check would prove nothing")
+		e.t.Fatal("the sealed dossier is not in the device database: the wipe check would prove nothing")
 	}
 	docs := e.acct.DocumentsDir()
 	if err := os.MkdirAll(filepath.Join(docs, "certificates"), 0o700); err != nil {

@@ -45,6 +45,7 @@ type Manager struct {
 	log     *slog.Logger
 
 	mu       sync.Mutex
+	seedTime time.Time // zero: the demo's dates are relative to now
 	language string
 	client   *api.Client
 	current  Current
@@ -61,6 +62,15 @@ func Open(ctx context.Context, dataDir, language string, log *slog.Logger) (*Man
 		return nil, err
 	}
 	return &Manager{dataDir: dataDir, store: st, log: log, language: language}, nil
+}
+
+// SetDemoSeedTime makes the demo municipality's dates relative to t instead
+// of the day it is first started (for tests and screenshots). Call it before
+// Connect.
+func (m *Manager) SetDemoSeedTime(t time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seedTime = t
 }
 
 // Store is the device store.
@@ -174,7 +184,11 @@ func (m *Manager) DemoDatabase() string { return filepath.Join(m.dataDir, "demo-
 func (m *Manager) startDemoLocked(ctx context.Context) error {
 	if m.demo == nil {
 		start := time.Now()
-		r, err := server.Start(ctx, m.DemoDatabase(), "127.0.0.1:0", true, m.log.With("component", "demo-server"))
+		seed := m.seedTime
+		if seed.IsZero() {
+			seed = time.Now()
+		}
+		r, err := server.StartSeededAt(ctx, m.DemoDatabase(), "127.0.0.1:0", true, seed, m.log.With("component", "demo-server"))
 		if err != nil {
 			return fmt.Errorf("start the demo municipality: %w", err)
 		}

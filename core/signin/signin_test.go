@@ -566,3 +566,38 @@ func TestForgetAndLeftovers(t *testing.T) {
 		t.Errorf("Forget with nothing stored: %v", err)
 	}
 }
+
+func TestNoTestIdentityProvider(t *testing.T) {
+	ctx := context.Background()
+	// A municipality that is not the demo has no test identity provider.
+	r, err := server.Start(ctx, filepath.Join(t.TempDir(), "real.db"), "127.0.0.1:0", false, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(ctx)
+	s := signin.New(secrets.Memory())
+	ids, err := s.TestIdentities(ctx, r.URL)
+	if err != nil || len(ids) != 0 {
+		t.Fatalf("TestIdentities of a real municipality: %d, %v; want none", len(ids), err)
+	}
+	a, err := s.Begin(ctx, r.URL, r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.CompleteAsTestIdentity(ctx, "RSSMRA80A01H501U"); err == nil {
+		t.Fatal("CompleteAsTestIdentity succeeded at a municipality with no test identity provider")
+	}
+}
+
+func TestBeginWithServerDown(t *testing.T) {
+	b := startBackend(t)
+	b.Stop()
+	s := signin.New(secrets.Memory())
+	if _, err := s.Begin(context.Background(), "demo", b.URL); !errors.Is(err, core.ErrUnreachable) {
+		t.Fatalf("Begin with the server down: %v, want ErrUnreachable", err)
+	}
+	if _, err := s.TestIdentities(context.Background(), b.URL); !errors.Is(err, core.ErrUnreachable) {
+		t.Fatalf("TestIdentities with the server down: %v, want ErrUnreachable", err)
+	}
+}

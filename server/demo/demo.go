@@ -13,15 +13,18 @@
 // pagopa. The coat of arms, logo.svg, is hand-drawn too.
 //
 // Generate is deterministic: the same instant always gives the same
-// Dataset. Only identity-card dates and TARI due and payment dates depend on
-// it, so that the demo always shows documents about to expire and
-// instalments due soon; everything else is fixed.
+// Dataset. Only identity-card dates, TARI due and payment dates and the
+// dossier's records (messages, payments, fines: dates, and which of them
+// exist) depend on it, so that the demo always shows documents about to
+// expire, instalments due soon, a fine just notified and recent messages;
+// everything else is fixed.
 package demo
 
 import (
 	_ "embed"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,8 +55,18 @@ type ServiceInfo struct {
 	Online                                           bool
 }
 
+// Version is the version of the demo seed that Generate writes. Version 1
+// was the registry: families 1 to 27 with their identity cards, vehicles and
+// TARI. Version 2 added the Brivio family (familiesV2) and the records of
+// the citizen's dossier: messages, payments and traffic fines. A database
+// seeded by an older version is brought up to date by Upgrade.
+const Version = 2
+
 // Dataset is everything the demo server serves.
 type Dataset struct {
+	// Version is the version of the demo seed the dataset is (Generate),
+	// or holds (what a database read back holds, for Upgrade).
+	Version int
 	// Municipality has no Services, LogoURL or Population: the server
 	// fills them.
 	Municipality core.Municipality
@@ -63,6 +76,37 @@ type Dataset struct {
 	Vehicles     []core.Vehicle
 	TARI         []core.TARIPosition
 	Logo         []byte // the coat of arms, SVG
+
+	// The dossier's records (version 2).
+	Messages []Message
+	Payments []Payment
+	Fines    []core.Fine // for the plates of Vehicles; Status and VehicleType filled
+}
+
+// Message is a message of the municipality to one citizen.
+type Message struct {
+	FiscalCode string // the addressee
+	core.Message
+	ReadAt time.Time // zero while unread; Read says the same
+}
+
+// Payment is a payment made through pagoPA, with its payer.
+type Payment struct {
+	Payer string // fiscal code
+	core.Payment
+}
+
+// Add appends more's rows to d and takes its version: what Upgrade returns
+// added to what the database held is what Generate gives.
+func (d *Dataset) Add(more Dataset) {
+	d.Version = more.Version
+	d.Families = append(d.Families, more.Families...)
+	d.Citizens = append(d.Citizens, more.Citizens...)
+	d.Vehicles = append(d.Vehicles, more.Vehicles...)
+	d.TARI = append(d.TARI, more.TARI...)
+	d.Messages = append(d.Messages, more.Messages...)
+	d.Payments = append(d.Payments, more.Payments...)
+	d.Fines = append(d.Fines, more.Fines...)
 }
 
 //go:embed logo.svg
@@ -71,13 +115,62 @@ var logo []byte
 // seed makes the generated details (phone numbers, plates, ...) fixed.
 const seed = 0x56616c646f726961 // "Valdoria"
 
-// Generate returns the demo dataset as of now.
-func Generate(now time.Time) Dataset {
+// Generate returns the demo dataset as of now, at the current Version.
+func Generate(now time.Time) Dataset { return GenerateVersion(now, Version) }
+
+// GenerateVersion returns the dataset that version (1 or more) of the demo
+// seed wrote as of now: version 1 is what databases seeded before the
+// dossier hold, for tests of Upgrade.
+func GenerateVersion(now time.Time, version int) Dataset {
+	ds := registryV1(now)
+	if version >= 2 {
+		add, err := Upgrade(now, ds)
+		if err != nil {
+			panic("demo: " + err.Error())
+		}
+		ds.Add(add)
+	}
+	return ds
+}
+
+// Upgrade returns the rows that a database seeded by an older version of
+// the demo lacks, as of now. have is what the database holds: its Version,
+// families, citizens with their identity cards, vehicles and TARI positions
+// (the order does not matter). The answer holds only new rows, with Version
+// set; with nothing to add it holds none. Generate is version 1 plus what
+// Upgrade adds to it, so an upgraded database has what a fresh one gets.
+func Upgrade(now time.Time, have Dataset) (Dataset, error) {
+	add := Dataset{Version: have.Version}
+	if have.Version < 1 {
+		return add, fmt.Errorf("not a demo dataset (version %d)", have.Version)
+	}
+	if have.Version < 2 {
+		fams, err := familiesOfV2(now, have)
+		if err != nil {
+			return add, err
+		}
+		whole := have
+		whole.Families = slices.Concat(have.Families, fams.Families)
+		whole.Citizens = slices.Concat(have.Citizens, fams.Citizens)
+		whole.Vehicles = slices.Concat(have.Vehicles, fams.Vehicles)
+		whole.TARI = slices.Concat(have.TARI, fams.TARI)
+		add.Add(fams)
+		add.Messages, add.Payments, add.Fines = dossierRecords(now, whole)
+		add.Version = 2
+	}
+	return add, nil
+}
+
+// registryV1 is version 1 of the demo seed: the municipality and families 1
+// to 27. It must not change, or the databases it seeded would no longer be
+// what Upgrade expects.
+func registryV1(now time.Time) Dataset {
 	fixed := rand.New(rand.NewPCG(seed, 1))
 	timed := rand.New(rand.NewPCG(seed, 2))
 	today := core.DateOf(now)
 
 	ds := Dataset{
+		Version:      1,
 		Municipality: municipality(),
 		Services:     services(),
 		Logo:         append([]byte(nil), logo...),
@@ -105,16 +198,7 @@ func Generate(now time.Time) Dataset {
 			ds.Citizens = append(ds.Citizens, c)
 		}
 	}
-	start := 0
-	for _, fs := range families {
-		members := ds.Citizens[start : start+len(fs.members)]
-		if u := fs.union; u != nil {
-			a, b := &members[0], &members[1]
-			a.Marriage = &core.Marriage{SpouseFiscalCode: b.FiscalCode, Date: u.date, Place: u.place, CivilUnion: u.civil}
-			b.Marriage = &core.Marriage{SpouseFiscalCode: a.FiscalCode, Date: u.date, Place: u.place, CivilUnion: u.civil}
-		}
-		start += len(fs.members)
-	}
+	marry(ds.Citizens, families)
 
 	for i := range ds.Citizens {
 		c := &ds.Citizens[i]
@@ -144,6 +228,106 @@ func Generate(now time.Time) Dataset {
 		}
 	}
 	return ds
+}
+
+// marry records the unions of specs on citizens, which hold the members of
+// specs in order.
+func marry(citizens []core.Citizen, specs []familySpec) {
+	start := 0
+	for _, fs := range specs {
+		members := citizens[start : start+len(fs.members)]
+		if u := fs.union; u != nil {
+			a, b := &members[0], &members[1]
+			a.Marriage = &core.Marriage{SpouseFiscalCode: b.FiscalCode, Date: u.date, Place: u.place, CivilUnion: u.civil}
+			b.Marriage = &core.Marriage{SpouseFiscalCode: a.FiscalCode, Date: u.date, Place: u.place, CivilUnion: u.civil}
+		}
+		start += len(fs.members)
+	}
+}
+
+// familiesOfV2 generates familiesV2, with their identity cards, vehicles and
+// TARI, next to the registry have. Their random streams are their own, and
+// the identifiers already taken are read from have, so the result is the
+// same for a fresh dataset and for a database seeded by version 1.
+func familiesOfV2(now time.Time, have Dataset) (Dataset, error) {
+	fixed := rand.New(rand.NewPCG(seed, 3))
+	timed := rand.New(rand.NewPCG(seed, 4))
+	today := core.DateOf(now)
+	var out Dataset
+
+	used := usedCodes{}
+	byName := map[string]string{}
+	for _, c := range have.Citizens {
+		for _, s := range []string{c.FiscalCode, c.Phone, c.Email} {
+			if s != "" {
+				used[s] = true
+			}
+		}
+		if c.IDCard != nil {
+			used[c.IDCard.Number] = true
+		}
+	}
+	taken := map[string]bool{}
+	for _, f := range have.Families {
+		taken[f.ID] = true
+	}
+	plates := map[string]bool{}
+	for _, v := range have.Vehicles {
+		plates[v.Plate] = true
+	}
+
+	heads := make([]string, len(familiesV2))
+	for i, fs := range familiesV2 {
+		fam := core.Family{
+			ID: familyID(len(families) + i),
+			Address: core.Address{
+				Street: fs.street, Number: fs.number,
+				PostalCode: PostalCode, Town: Town, Province: Province,
+			},
+			ResidentSince: fs.since,
+		}
+		if taken[fam.ID] {
+			return out, fmt.Errorf("family %s exists already", fam.ID)
+		}
+		out.Families = append(out.Families, fam)
+		for _, p := range fs.members {
+			if cf, err := codicefiscale.Compute(p.surname, p.name, p.sex, p.born, p.place.Belfiore); err != nil || used[cf] {
+				return out, fmt.Errorf("%s %s: codice fiscale %s taken or wrong (%v)", p.name, p.surname, cf, err)
+			}
+			c := citizen(p, fam.ID, fixed, used)
+			if p.rel == core.Head {
+				heads[i] = c.FiscalCode
+			}
+			byName[c.Name+" "+c.Surname] = c.FiscalCode
+			out.Citizens = append(out.Citizens, c)
+		}
+	}
+	marry(out.Citizens, familiesV2)
+	for i := range out.Citizens {
+		c := &out.Citizens[i]
+		c.IDCard = idCard(c, today, fixed, timed, used)
+	}
+	for _, v := range vehiclesV2 {
+		owner, ok := byName[v.owner]
+		if !ok {
+			panic("demo: unknown vehicle owner " + v.owner)
+		}
+		out.Vehicles = append(out.Vehicles, core.Vehicle{
+			Plate: newPlate(v.kind, v.era, fixed, plates), Type: v.kind, Make: v.make, Model: v.model,
+			OwnerFiscalCode: owner,
+		})
+	}
+	sqm := make([]int, len(familiesV2))
+	for i, fs := range familiesV2 {
+		sqm[i] = 45 + 12*len(fs.members) + fixed.IntN(30)
+	}
+	for _, year := range []int{today.Year() - 1, today.Year()} {
+		for i, fs := range familiesV2 {
+			fi := len(families) + i
+			out.TARI = append(out.TARI, tariPosition(fi, year, heads[i], out.Families[i].Address, sqm[i], len(fs.members), today, timed))
+		}
+	}
+	return out, nil
 }
 
 func familyID(i int) string { return fmt.Sprintf("F%04d", i+1) }

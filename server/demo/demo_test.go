@@ -33,13 +33,13 @@ func TestDeterministic(t *testing.T) {
 }
 
 // TestOnlyDatesDependOnNow checks that another instant changes nothing but
-// identity-card dates and TARI dates and years.
+// identity-card dates, TARI dates and years, and the dossier's records.
 func TestOnlyDatesDependOnNow(t *testing.T) {
 	strip := func(ds Dataset) Dataset {
 		for i := range ds.Citizens {
 			ds.Citizens[i].IDCard = nil
 		}
-		ds.TARI = nil
+		ds.TARI, ds.Messages, ds.Payments, ds.Fines = nil, nil, nil, nil
 		return ds
 	}
 	a := Generate(testNow)
@@ -524,8 +524,8 @@ func TestLogo(t *testing.T) {
 }
 
 // TestManyDates generates the dataset for a date every few days over six
-// years and checks what depends on now: the identity cards and the TARI
-// payments.
+// years and checks what depends on now: the identity cards, the TARI
+// payments and the dossier's records.
 func TestManyDates(t *testing.T) {
 	for now := time.Date(2025, time.January, 1, 12, 0, 0, 0, time.UTC); now.Year() < 2031; now = now.AddDate(0, 0, 5) {
 		ds := Generate(now)
@@ -562,6 +562,20 @@ func TestManyDates(t *testing.T) {
 					t.Fatalf("%v: %s instalment %d paid on %v", today, p.ID, in.Number, in.PaidOn)
 				}
 			}
+		}
+		checkMessages(t, ds, now)
+		for _, p := range ds.Payments {
+			if !p.PaidAt.Before(now) {
+				t.Fatalf("%v: payment %s at %v", today, p.ID, p.PaidAt)
+			}
+		}
+		for _, f := range ds.Fines {
+			if f.NotifiedOn.After(now) || (f.PaidOn != nil && !f.PaidOn.Before(now)) {
+				t.Fatalf("%v: fine %s notified %v, paid %v", today, f.NoticeNumber, f.NotifiedOn, f.PaidOn)
+			}
+		}
+		if len(ds.Fines) != len(fineSpecs) {
+			t.Fatalf("%v: %d fines", today, len(ds.Fines))
 		}
 	}
 }

@@ -301,3 +301,27 @@ var tariArrears = []int{18, 7, 14, 21}
 // tariSinglePayment are the families that paid the whole year's TARI on the
 // first due date.
 var tariSinglePayment = []int{15, 19}
+
+// familiesV2 are the families version 2 of the demo seed added: the Brivio
+// household, two parents and four children, an adult and three minors, the
+// largest of the town. They follow the families above (F0028, ...) and are
+// generated after them from random streams of their own, so that adding
+// them changed nothing of the first families, and an old demo database can
+// be topped up with exactly the rows a fresh one gets.
+var familiesV2 = []familySpec{
+	{"Via dei Tigli", "15", d(2011, time.March, 1), &union{d(2002, time.September, 21), monza, false}, []person{
+		m("Brivio", "Paolo", d(1975, time.January, 24), monza, head, married),
+		f("Fumagalli", "Laura", d(1977, time.July, 3), milano, spouse, married),
+		m("Brivio", "Giacomo", d(2003, time.May, 12), monza, child, single),
+		f("Brivio", "Marta", d(2010, time.October, 5), monza, child, single),
+		m("Brivio", "Luca", d(2014, time.February, 19), milano, child, single),
+		f("Brivio", "Irene", d(2019, time.June, 7), milano, child, single),
+	}},
+}
+
+// vehiclesV2 are the vehicles of familiesV2.
+var vehiclesV2 = []vehicleSpec{
+	{"Paolo Brivio", car, "Volvo", "XC40", 'G'},
+	{"Laura Fumagalli", car, "Fiat", "Tipo", 'F'},
+	{"Giacomo Brivio", moto, "Yamaha", "MT-07", 'G'},
+}

@@ -314,7 +314,7 @@ func scanSession(row rowScanner) (Session, error) {
 
 // Session returns the session id, revoked or not.
 func (s *Store) Session(ctx context.Context, id string) (Session, error) {
-	return scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	return scanSession(s.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
 }
 
 // RefreshToken returns the refresh token with hash hash and its session.
@@ -447,7 +447,7 @@ func (s *Store) PurgeAuth(ctx context.Context, requestsBefore, tokensBefore, sta
 func (s *Store) Citizen(ctx context.Context, fiscalCode string) (core.Citizen, error) {
 	var c core.Citizen
 	var birth string
-	err := s.db.QueryRowContext(ctx, `SELECT fiscal_code, surname, name, sex, birth_date,
+	err := s.read.QueryRowContext(ctx, `SELECT fiscal_code, surname, name, sex, birth_date,
 		birth_place_name, birth_place_province, birth_place_belfiore, citizenship, family_id,
 		relationship, marital_status, email, phone
 		FROM citizens WHERE fiscal_code = ?`, fiscalCode).Scan(&c.FiscalCode, &c.Surname, &c.Name, &c.Sex, &birth,

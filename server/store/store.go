@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/core/sqlite"
@@ -25,7 +26,8 @@ var ErrNoMunicipality = errors.New("the database holds no municipality")
 
 // Store is the server's database.
 type Store struct {
-	db *sql.DB
+	db   *sql.DB
+	read *statements // the queries of every request, prepared once
 }
 
 // Open opens the database file, creating and migrating it as needed.
@@ -34,11 +36,87 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return newStore(db), nil
 }
 
+func newStore(db *sql.DB) *Store { return &Store{db: db, read: &statements{db: db}} }
+
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.read.close()
+	return s.db.Close()
+}
+
+// statements runs queries as prepared statements, each prepared on first
+// use and kept: the queries every request runs (the session of its token,
+// the dossier) would otherwise spend a good part of their time having
+// SQLite parse the same SQL again.
+type statements struct {
+	db    *sql.DB
+	cache sync.Map // query to *sql.Stmt
+}
+
+func (c *statements) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := c.cache.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := c.cache.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+func (c *statements) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c *statements) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return c.db.QueryRowContext(ctx, query, args...) // which reports the error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// in runs the statements inside tx, prepared on its connection once.
+func (c *statements) in(tx *sql.Tx) queryer { return txStatements{tx: tx, c: c} }
+
+type txStatements struct {
+	tx *sql.Tx
+	c  *statements
+}
+
+func (t txStatements) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := t.c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+}
+
+func (t txStatements) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := t.c.stmt(ctx, query)
+	if err != nil {
+		return t.tx.QueryRowContext(ctx, query, args...) // which reports the error
+	}
+	return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+}
+
+func (c *statements) close() {
+	c.cache.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -54,48 +132,72 @@ func (s *Store) HasMunicipality(ctx context.Context) (bool, error) {
 }
 
 // Seed writes a whole dataset in one transaction: either all of it lands or
-// nothing does.
+// nothing does. A dataset of version 2 or later records its version, so
+// that UpgradeDemo knows what a later server must add.
 func (s *Store) Seed(ctx context.Context, d demo.Dataset) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	ins := func(query string, args ...any) {
-		if err == nil {
-			_, err = tx.ExecContext(ctx, query, args...)
-			if err != nil {
-				err = fmt.Errorf("seed: %w", err)
-			}
-		}
-	}
+	w := &writer{ctx: ctx, tx: tx}
 
 	m := d.Municipality
-	ins(`INSERT INTO municipality (id, name, istat, belfiore, province, region, fiscal_code, demo,
+	w.exec(`INSERT INTO municipality (id, name, istat, belfiore, province, region, fiscal_code, demo,
 		address, phone, email, pec, website, logo, logo_type)
 		VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.Name, m.ISTAT, m.Belfiore, m.Province, m.Region, m.FiscalCode, m.Demo,
 		m.Contacts.Address, m.Contacts.Phone, m.Contacts.Email, m.Contacts.PEC, m.Contacts.Website,
 		d.Logo, "image/svg+xml")
 	for i, sv := range d.Services {
-		ins(`INSERT INTO services (id, position, name_it, name_en, description_it, description_en, online)
+		w.exec(`INSERT INTO services (id, position, name_it, name_en, description_it, description_en, online)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, sv.ID, i, sv.NameIT, sv.NameEN, sv.DescriptionIT, sv.DescriptionEN, sv.Online)
 	}
 	for i, o := range m.Offices {
-		ins(`INSERT INTO offices (id, position, name, address, phone, email) VALUES (?, ?, ?, ?, ?, ?)`,
+		w.exec(`INSERT INTO offices (id, position, name, address, phone, email) VALUES (?, ?, ?, ?, ?, ?)`,
 			o.ID, i, o.Name, o.Address, o.Phone, o.Email)
 		for _, h := range o.Hours {
-			ins(`INSERT INTO office_hours (office_id, weekday, opens, closes) VALUES (?, ?, ?, ?)`,
+			w.exec(`INSERT INTO office_hours (office_id, weekday, opens, closes) VALUES (?, ?, ?, ?)`,
 				o.ID, h.Weekday, h.Opens, h.Closes)
 		}
 	}
+	w.registry(d)
+	w.records(d)
+	if d.Version > 1 {
+		w.exec(`INSERT INTO demo_seed (id, version) VALUES (1, ?)`, d.Version)
+	}
+	if w.err != nil {
+		return w.err
+	}
+	return tx.Commit()
+}
+
+// writer runs the statements of a seed in one transaction until the first
+// error, which it keeps.
+type writer struct {
+	ctx context.Context
+	tx  *sql.Tx
+	err error
+}
+
+func (w *writer) exec(query string, args ...any) {
+	if w.err == nil {
+		if _, err := w.tx.ExecContext(w.ctx, query, args...); err != nil {
+			w.err = fmt.Errorf("seed: %w", err)
+		}
+	}
+}
+
+// registry writes d's families, citizens with their marriages and identity
+// cards, vehicles and TARI.
+func (w *writer) registry(d demo.Dataset) {
 	for _, f := range d.Families {
 		a := f.Address
-		ins(`INSERT INTO families (id, street, number, postal_code, town, province, resident_since)
+		w.exec(`INSERT INTO families (id, street, number, postal_code, town, province, resident_since)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, f.ID, a.Street, a.Number, a.PostalCode, a.Town, a.Province, f.ResidentSince.String())
 	}
 	for _, c := range d.Citizens {
-		ins(`INSERT INTO citizens (fiscal_code, surname, name, sex, birth_date, birth_place_name,
+		w.exec(`INSERT INTO citizens (fiscal_code, surname, name, sex, birth_date, birth_place_name,
 			birth_place_province, birth_place_belfiore, citizenship, family_id, relationship,
 			marital_status, email, phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.FiscalCode, c.Surname, c.Name, string(c.Sex), c.BirthDate.String(), c.BirthPlace.Name,
@@ -105,39 +207,62 @@ func (s *Store) Seed(ctx context.Context, d demo.Dataset) error {
 	// Marriages reference both spouses, so they go in once every citizen is there.
 	for _, c := range d.Citizens {
 		if mr := c.Marriage; mr != nil {
-			ins(`INSERT INTO marriages (fiscal_code, spouse_fiscal_code, date, place_name, place_province,
+			w.exec(`INSERT INTO marriages (fiscal_code, spouse_fiscal_code, date, place_name, place_province,
 				place_belfiore, civil_union) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 				c.FiscalCode, mr.SpouseFiscalCode, mr.Date.String(), mr.Place.Name, mr.Place.Province,
 				mr.Place.Belfiore, mr.CivilUnion)
 		}
 		if id := c.IDCard; id != nil {
-			ins(`INSERT INTO id_cards (number, fiscal_code, issue_date, expiry) VALUES (?, ?, ?, ?)`,
+			w.exec(`INSERT INTO id_cards (number, fiscal_code, issue_date, expiry) VALUES (?, ?, ?, ?)`,
 				id.Number, c.FiscalCode, id.IssueDate.String(), id.Expiry.String())
 		}
 	}
 	for _, v := range d.Vehicles {
-		ins(`INSERT INTO vehicles (plate, type, make, model, owner_fiscal_code) VALUES (?, ?, ?, ?, ?)`,
+		w.exec(`INSERT INTO vehicles (plate, type, make, model, owner_fiscal_code) VALUES (?, ?, ?, ?, ?)`,
 			v.Plate, string(v.Type), v.Make, v.Model, v.OwnerFiscalCode)
 	}
 	for _, p := range d.TARI {
 		a := p.Address
-		ins(`INSERT INTO tari_positions (id, year, holder_fiscal_code, street, number, postal_code, town,
+		w.exec(`INSERT INTO tari_positions (id, year, holder_fiscal_code, street, number, postal_code, town,
 			province, square_metres, occupants, amount_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.Year, p.HolderFiscalCode, a.Street, a.Number, a.PostalCode, a.Town, a.Province,
 			p.SquareMetres, p.Occupants, p.AmountCents)
 		for _, in := range p.Instalments {
-			var paid any
-			if in.PaidOn != nil {
-				paid = in.PaidOn.String()
-			}
-			ins(`INSERT INTO tari_instalments (position_id, number, due_date, amount_cents, notice_number, paid_on)
-				VALUES (?, ?, ?, ?, ?, ?)`, p.ID, in.Number, in.DueDate.String(), in.AmountCents, in.NoticeNumber, paid)
+			w.exec(`INSERT INTO tari_instalments (position_id, number, due_date, amount_cents, notice_number, paid_on)
+				VALUES (?, ?, ?, ?, ?, ?)`, p.ID, in.Number, in.DueDate.String(), in.AmountCents, in.NoticeNumber, nullDate(in.PaidOn))
 		}
 	}
-	if err != nil {
-		return err
+}
+
+// records writes d's dossier records: messages, payments and fines.
+func (w *writer) records(d demo.Dataset) {
+	for _, m := range d.Messages {
+		var read any
+		if m.Read {
+			read = m.ReadAt.Unix()
+		}
+		w.exec(`INSERT INTO messages (id, fiscal_code, subject, body, sent_at, read_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			m.ID, m.FiscalCode, m.Subject, m.Body, m.SentAt.Unix(), read)
 	}
-	return tx.Commit()
+	for _, f := range d.Fines {
+		w.exec(`INSERT INTO fines (notice_number, plate, committed_at, notified_on, place, article, description,
+			reduced_cents, minimum_cents, late_cents, paid_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			f.NoticeNumber, f.Plate, f.CommittedAt.Unix(), f.NotifiedOn.String(), f.Place, f.Article, f.Description,
+			f.ReducedCents, f.MinimumCents, f.LateCents, nullDate(f.PaidOn))
+	}
+	for _, p := range d.Payments {
+		w.exec(`INSERT INTO payments (id, fiscal_code, notice_number, creditor_fiscal_code, description,
+			amount_cents, paid_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.Payer, p.NoticeNumber, p.CreditorFiscalCode, p.Description, p.AmountCents, p.PaidAt.Unix(), p.Receipt)
+	}
+}
+
+// nullDate is d as ISO 8601 text, or NULL.
+func nullDate(d *core.Date) any {
+	if d == nil {
+		return nil
+	}
+	return d.String()
 }
 
 // Municipality returns the municipality with its services in lang ("it" or

@@ -1,0 +1,167 @@
+// Package dossier is the Fascicolo del Cittadino on the device: what the
+// municipality knows about the signed-in citizen (or a minor child they act
+// for), kept encrypted (core/vault) so it shows at once and offline, refreshed
+// with conditional requests, with the deadlines worth a prompt.
+package dossier
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/sportello/sportello/core"
+	"github.com/sportello/sportello/core/api"
+	"github.com/sportello/sportello/core/signin"
+	"github.com/sportello/sportello/core/store"
+	"github.com/sportello/sportello/core/vault"
+)
+
+// Snapshot is a dossier as the device knows it.
+type Snapshot struct {
+	Dossier   core.Dossier
+	FetchedAt time.Time
+	// Stale is why the server could not confirm this copy; nil when current.
+	Stale error
+	// NewMessages are the unread messages this refresh brought that the
+	// previous copy did not have: what deserves a notification.
+	NewMessages []core.Message
+}
+
+// Source is where a dossier comes from and is kept: the API, the device
+// store and the vault that seals it, for one municipality (site).
+type Source struct {
+	Client *api.Client
+	Auth   api.Authorizer
+	Store  *store.Store
+	Vault  *vault.Vault
+	Site   string
+}
+
+// key names the cached dossier of subject ("" for the signed-in citizen,
+// else the fiscal code of the minor they act for). It is also the associated
+// data of the seal, so rows cannot be swapped.
+func (s Source) key(actingFor string) string {
+	if actingFor == "" {
+		actingFor = "self"
+	}
+	return "dossier|" + s.Site + "|" + actingFor
+}
+
+// Cached returns the device's copy, and false when there is none or it
+// cannot be opened (sealed with a key destroyed at sign-out).
+func (s Source) Cached(ctx context.Context, actingFor string) (Snapshot, bool, error) {
+	key := s.key(actingFor)
+	sealed, _, fetched, ok, err := s.Store.PersonalGet(ctx, key)
+	if err != nil || !ok {
+		return Snapshot{}, false, err
+	}
+	plain, err := s.Vault.Open(sealed, []byte(key))
+	if err != nil {
+		return Snapshot{}, false, nil
+	}
+	var snap Snapshot
+	if err := json.Unmarshal(plain, &snap.Dossier); err != nil {
+		return Snapshot{}, false, nil
+	}
+	snap.FetchedAt = fetched
+	return snap, true, nil
+}
+
+// Refresh asks the server with the cached copy's ETag and keeps the answer,
+// sealed. A server that cannot be reached is no error when a copy exists: it
+// comes back with Stale set. An ended or refused session always is.
+func (s Source) Refresh(ctx context.Context, actingFor string, now time.Time) (Snapshot, error) {
+	key := s.key(actingFor)
+	cached, have, err := s.Cached(ctx, actingFor)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	etag := ""
+	if have {
+		_, etag, _, _, _ = s.Store.PersonalGet(ctx, key)
+	}
+	d, newETag, notModified, err := s.Client.Dossier(ctx, s.Auth, actingFor, etag)
+	switch {
+	case err != nil && have && !sessionProblem(err):
+		cached.Stale = err
+		return cached, nil
+	case err != nil:
+		return Snapshot{}, err
+	case notModified:
+		d, newETag = cached.Dossier, etag
+	}
+	if err := s.put(ctx, key, d, newETag, now); err != nil {
+		return Snapshot{}, err
+	}
+	snap := Snapshot{Dossier: d, FetchedAt: now}
+	if have {
+		snap.NewMessages = newUnread(cached.Dossier.Messages, d.Messages)
+	}
+	return snap, nil
+}
+
+func (s Source) put(ctx context.Context, key string, d core.Dossier, etag string, now time.Time) error {
+	plain, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.Vault.Seal(plain, []byte(key))
+	if err != nil {
+		return err
+	}
+	return s.Store.PersonalPut(ctx, key, sealed, etag, now)
+}
+
+// MarkRead marks a message read at the server and in the device's copy.
+func (s Source) MarkRead(ctx context.Context, actingFor, id string) error {
+	if err := s.Client.MarkMessageRead(ctx, s.Auth, actingFor, id); err != nil {
+		return err
+	}
+	key := s.key(actingFor)
+	snap, ok, err := s.Cached(ctx, actingFor)
+	if err != nil || !ok {
+		return err
+	}
+	for i := range snap.Dossier.Messages {
+		if snap.Dossier.Messages[i].ID == id {
+			snap.Dossier.Messages[i].Read = true
+		}
+	}
+	// The server's version changed: drop the ETag so the next refresh fetches it.
+	return s.put(ctx, key, snap.Dossier, "", snap.FetchedAt)
+}
+
+// newUnread lists the unread messages of next that before did not have.
+func newUnread(before, next []core.Message) []core.Message {
+	seen := make(map[string]bool, len(before))
+	for _, m := range before {
+		seen[m.ID] = true
+	}
+	var out []core.Message
+	for _, m := range next {
+		if !m.Read && !seen[m.ID] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Unread counts the unread messages.
+func Unread(d core.Dossier) int {
+	n := 0
+	for _, m := range d.Messages {
+		if !m.Read {
+			n++
+		}
+	}
+	return n
+}
+
+// sessionProblem reports an error that a cached copy must not hide: the
+// session is over or the server refuses this citizen this dossier.
+func sessionProblem(err error) bool {
+	var p *core.Problem
+	return errors.Is(err, signin.ErrSessionEnded) || errors.Is(err, signin.ErrNotSignedIn) ||
+		(errors.As(err, &p) && (p.Status == 401 || p.Status == 403))
+}
