@@ -155,7 +155,7 @@ func (d *dossierScreen) tari(positions []core.TARIPosition) []fyne.CanvasObject 
 
 func (d *dossierScreen) vehicles(list []core.Vehicle) []fyne.CanvasObject {
 	if len(list) == 0 {
-		return []fyne.CanvasObject{empty(lang.X("dossier.vehicles_none", "No vehicles registered to you"))}
+		return []fyne.CanvasObject{empty(lang.X("dossier.vehicles_none", "No vehicles registered"))}
 	}
 	var out []fyne.CanvasObject
 	for _, v := range list {

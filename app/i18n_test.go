@@ -122,7 +122,7 @@ func TestPluralCounts(t *testing.T) {
 	if got := d.count(3, "dossier.vehicles_none", "", "dossier.vehicles_n", "{{.N}} vehicles"); got != "3 veicoli" {
 		t.Errorf("three vehicles: %q", got)
 	}
-	if got := d.count(0, "dossier.vehicles_none", "", "dossier.vehicles_n", "{{.N}} vehicles"); got != "Nessun veicolo a tuo nome" {
+	if got := d.count(0, "dossier.vehicles_none", "", "dossier.vehicles_n", "{{.N}} vehicles"); got != "Nessun veicolo intestato" {
 		t.Errorf("no vehicle: %q", got)
 	}
 }
