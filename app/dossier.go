@@ -25,7 +25,8 @@ type dossierScreen struct {
 	snap      dossier.Snapshot
 	have      bool
 	syncing   bool
-	detail    string // the open section, "" for the overview
+	detail    string      // the open section, "" for the overview
+	wizard    *certWizard // the certificate request under way
 
 	root *fyne.Container // the overview or a section, replaced whole
 }

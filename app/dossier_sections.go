@@ -41,6 +41,10 @@ func (d *dossierScreen) section(kind string) fyne.CanvasObject {
 		return d.sectionPage(lang.X("dossier.payments", "Payments"), d.payments(dos.Payments)...)
 	case "certificates":
 		return d.sectionPage(lang.X("dossier.certificates", "Certificates"), d.certificates(dos.Certificates)...)
+	case "request":
+		if d.wizard != nil {
+			return d.wizard.page()
+		}
 	case "appointments":
 		return d.sectionPage(lang.X("dossier.appointments", "Appointments"), d.appointments(dos.Appointments)...)
 	case "messages":
@@ -224,23 +228,14 @@ func (d *dossierScreen) payments(list []core.Payment) []fyne.CanvasObject {
 }
 
 func (d *dossierScreen) certificates(list []core.Certificate) []fyne.CanvasObject {
+	request := widget.NewButtonWithIcon(lang.X("cert.title", "Request a certificate"), theme.ContentAddIcon(), d.startRequest)
+	request.Importance = widget.HighImportance
+	out := []fyne.CanvasObject{container.NewHBox(request)}
 	if len(list) == 0 {
-		return []fyne.CanvasObject{empty(lang.X("dossier.certificates_empty", "You have not requested any registry certificate yet."))}
+		return append(out, empty(lang.X("dossier.certificates_empty", "You have not requested any registry certificate yet.")))
 	}
-	var out []fyne.CanvasObject
 	for _, c := range list {
-		valid := lang.X("dossier.unlimited", "Unlimited validity")
-		if c.ValidUntil != nil {
-			valid = lang.X("dossier.valid_until", "Valid until {{.Day}}", map[string]any{"Day": d.u.formatDate(*c.ValidUntil)})
-		}
-		if c.Revoked {
-			valid = lang.X("dossier.revoked", "Revoked")
-		}
-		out = append(out, widget.NewCard(c.Type, c.Serial, d.u.fieldList([]field{
-			textField(lang.X("dossier.about", "About"), c.Subject.Name+" "+c.Subject.Surname),
-			textField(lang.X("dossier.issued", "Issued on"), d.u.formatDate(c.IssuedOn)),
-			textField(lang.X("dossier.state", "State"), valid),
-		})))
+		out = append(out, d.certificateCard(c))
 	}
 	return out
 }

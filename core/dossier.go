@@ -88,6 +88,12 @@ type Certificate struct {
 	IssuedOn   Date   `json:"issued_on"`
 	ValidUntil *Date  `json:"valid_until,omitempty"` // nil: unlimited validity
 	Revoked    bool   `json:"revoked"`
+	// Copy is which copy of one request this is (1-based), when it was
+	// issued in several.
+	Copy int `json:"copy,omitempty"`
+	// Glyph is the signed timbro digitale printed on the certificate as a
+	// QR code (core/glyph); empty for certificates issued without one.
+	Glyph string `json:"glyph,omitempty"`
 }
 
 // AppointmentStatus is where a booking stands.

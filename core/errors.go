@@ -23,6 +23,17 @@ type Problem struct {
 	Status   int    `json:"status"`
 	Detail   string `json:"detail,omitempty"`
 	Instance string `json:"instance,omitempty"`
+	// InvalidParams says, for a ProblemInvalid, which fields of the request
+	// break which rule; the app translates each Reason.
+	InvalidParams []InvalidParam `json:"invalid_params,omitempty"`
+}
+
+// InvalidParam is one field of a request and the rule it breaks: Name is
+// the field's path in the request ("type", "stamp_duty.marcas[0].id") and
+// Reason a stable code ("marca_reused"); see core/certificates.
+type InvalidParam struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 func (p *Problem) Error() string {
@@ -46,6 +57,12 @@ const (
 	ProblemUnauthorized = "urn:sportello:problem:unauthorized"
 	// ProblemForbidden: the citizen is signed in but may not do this.
 	ProblemForbidden = "urn:sportello:problem:forbidden"
+	// ProblemInvalid: the request is well formed but breaks the rules of
+	// the operation; InvalidParams says which fields and why.
+	ProblemInvalid = "urn:sportello:problem:invalid"
+	// ProblemIdempotencyKeyReused: the Idempotency-Key was already used for
+	// a different request; use a new key for a new request.
+	ProblemIdempotencyKeyReused = "urn:sportello:problem:idempotency-key-reused"
 )
 
 // IsProblem reports whether err is, or wraps, a Problem of the given type.

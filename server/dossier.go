@@ -61,33 +61,39 @@ func (s *Server) today() core.Date { return core.DateOf(s.now()) }
 // known to the registry or not, a 403 that tells nothing about them. When
 // ok is false it has answered already.
 func (s *Server) subject(w http.ResponseWriter, r *http.Request) (fiscalCode string, actingFor, ok bool) {
-	self, _, ok := s.citizen(w, r)
+	_, fiscalCode, actingFor, ok = s.subjectOf(w, r)
+	return fiscalCode, actingFor, ok
+}
+
+// subjectOf is subject that also names the signed-in citizen, self.
+func (s *Server) subjectOf(w http.ResponseWriter, r *http.Request) (self, fiscalCode string, actingFor, ok bool) {
+	self, _, ok = s.citizen(w, r)
 	if !ok {
-		return "", false, false
+		return "", "", false, false
 	}
 	values, present := r.URL.Query()[actingForParam]
 	if !present {
-		return self, false, true
+		return self, self, false, true
 	}
 	if len(values) != 1 || codicefiscale.Validate(values[0]) != nil {
 		problem(w, r, http.StatusBadRequest, core.ProblemBadRequest, "Bad request",
 			"acting_for must be one valid codice fiscale.")
-		return "", false, false
+		return "", "", false, false
 	}
 	other := codicefiscale.Normalize(values[0])
 	allowed, err := s.actsFor(r.Context(), self, other)
 	if err != nil {
 		s.log.Error("delegation", "path", r.URL.Path, "err", err)
 		internalError(w, r)
-		return "", false, false
+		return "", "", false, false
 	}
 	if !allowed {
 		s.log.Info("delegation refused", "path", r.URL.Path)
 		problem(w, r, http.StatusForbidden, core.ProblemForbidden, "Forbidden",
 			"You may act only for the minor children of your registry family.")
-		return "", false, false
+		return "", "", false, false
 	}
-	return other, true, true
+	return self, other, true, true
 }
 
 // actsFor reports whether the citizen self may act for other today.

@@ -26,6 +26,13 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/municipality", s.municipality},
 		{"GET", "/api/v1/municipality/logo", s.municipalityLogo},
 
+		// Registry certificates: the catalogue and what verifiers of glyphs
+		// download (server/certificates.go).
+		{"GET", "/api/v1/certificate-types", s.certificateTypes},
+		{"GET", "/api/v1/stamp-duty-exemptions", s.stampDutyExemptions},
+		{"GET", "/api/v1/trust-list", s.trustList},
+		{"GET", "/api/v1/revocations", s.revocations},
+
 		// The citizen's own data: a bearer access token of the authorization server.
 		{"GET", "/api/v1/me", s.me},
 		{"GET", "/api/v1/session", s.session},
@@ -40,6 +47,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/me/fines", dossierPart(s, (*store.Store).Fines)},
 		{"GET", "/api/v1/me/payments", dossierPart(s, (*store.Store).Payments)},
 		{"GET", "/api/v1/me/certificates", dossierPart(s, (*store.Store).Certificates)},
+		{"POST", "/api/v1/me/certificates", s.issueCertificates},
+		{"GET", "/api/v1/me/certificates/{serial}/pdf", s.certificatePDF},
 		{"GET", "/api/v1/me/appointments", dossierPart(s, (*store.Store).Appointments)},
 		{"GET", "/api/v1/me/messages", dossierPart(s, (*store.Store).Messages)},
 		{"POST", "/api/v1/me/messages/{id}/read", s.readMessage},

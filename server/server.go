@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/server/auth"
+	"github.com/sportello/sportello/server/certs"
 	"github.com/sportello/sportello/server/demo"
 	"github.com/sportello/sportello/server/store"
 )
@@ -27,6 +28,7 @@ type Server struct {
 	store   *store.Store
 	log     *slog.Logger
 	auth    *auth.Provider // nil: no sign-in; the personal endpoints answer 401
+	certs   *certs.Service // nil: no certificates are issued
 	now     func() time.Time
 	handler http.Handler
 	http    *http.Server
@@ -40,6 +42,11 @@ type Option func(*Server)
 // checks the access tokens of the personal endpoints. Without it those
 // endpoints answer 404 and the personal ones 401.
 func WithAuth(p *auth.Provider) Option { return func(s *Server) { s.auth = p } }
+
+// WithCertificates makes svc the server's issuer of registry certificates,
+// their trust list and revocation list. Without it those endpoints answer
+// 404 (the catalogue is still listed).
+func WithCertificates(svc *certs.Service) Option { return func(s *Server) { s.certs = svc } }
 
 // WithClock makes now the server's clock, which decides who is a minor and
 // when a message was read; the default is time.Now.
@@ -157,7 +164,8 @@ type Running struct {
 // Start opens (and for the demo seeds) the database file, listens on addr
 // ("127.0.0.1:0" picks a free port) and serves in the background. The
 // address it listens on is the issuer of its tokens; its signing key is
-// auth.KeyFile(file). The demo comes with the test identity provider.
+// auth.KeyFile(file), and the certificates' keys are next to file too
+// (server/certs). The demo comes with the test identity provider.
 func Start(ctx context.Context, file, addr string, seedDemo bool, log *slog.Logger) (*Running, error) {
 	return StartSeededAt(ctx, file, addr, seedDemo, time.Now(), log)
 }
@@ -182,7 +190,13 @@ func StartSeededAt(ctx context.Context, file, addr string, seedDemo bool, seedTi
 		st.Close()
 		return nil, err
 	}
-	r := &Running{URL: url, server: New(st, log, WithAuth(p)), store: st, done: make(chan error, 1)}
+	cs, err := certs.New(st, file, nil)
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
+	r := &Running{URL: url, server: New(st, log, WithAuth(p), WithCertificates(cs)), store: st, done: make(chan error, 1)}
 	go func() { r.done <- r.server.Serve(ln) }()
 	return r, nil
 }

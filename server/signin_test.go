@@ -26,6 +26,7 @@ import (
 
 	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/server/auth"
+	"github.com/sportello/sportello/server/certs"
 	"github.com/sportello/sportello/server/demo"
 	"github.com/sportello/sportello/server/store"
 )
@@ -67,6 +68,7 @@ type signInEnv struct {
 	file     string // the database
 	st       *store.Store
 	p        *auth.Provider
+	certs    *certs.Service
 	clock    *clock
 	browser  *http.Client // follows redirects within the server only
 	noFollow *http.Client
@@ -93,11 +95,15 @@ func newSignInEnv(t *testing.T, adjust func(*SignIn)) *signInEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = New(st, discardLog(), WithAuth(p), WithClock(c.Now)).Handler()
+	cs, err := certs.New(st, file, c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = New(st, discardLog(), WithAuth(p), WithClock(c.Now), WithCertificates(cs)).Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
 	host := ts.Listener.Addr().String()
-	return &signInEnv{t: t, url: base, file: file, st: st, p: p, clock: c,
+	return &signInEnv{t: t, url: base, file: file, st: st, p: p, certs: cs, clock: c,
 		browser: &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if req.URL.Host != host || len(via) > 10 {
 				return http.ErrUseLastResponse // never leave the server: the app's redirect URI is not listening

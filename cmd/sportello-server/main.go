@@ -4,6 +4,11 @@
 //	sportello-server serve --addr 127.0.0.1:8080 --db sportello.db [--demo] [--issuer URL] [--test-idp]
 //	sportello-server citizens --db sportello.db
 //	sportello-server token --db sportello.db --holder CF [--issuer URL] [--ttl 10m]
+//	sportello-server issue --db sportello.db --holder CF --type TYPE [--subject CF] [--exemption CODE | --marca ID --marca-date YYYY-MM-DD] --out FILE.pdf
+//	sportello-server revoke --db sportello.db --serial SERIAL
+//	sportello-server trust-anchor --db sportello.db
+//	sportello-server rotate-signer --db sportello.db [--overlap 30d]
+//	sportello-server glyph-sizes --db sportello.db
 package main
 
 import (
@@ -25,15 +30,24 @@ import (
 
 	"github.com/sportello/sportello/server"
 	"github.com/sportello/sportello/server/auth"
+	"github.com/sportello/sportello/server/certs"
 	"github.com/sportello/sportello/server/store"
 )
 
 const usage = `usage: sportello-server <command> [flags]
 
 commands:
-  serve      serve the API (serve --addr 127.0.0.1:8080 --db sportello.db [--demo])
-  citizens   print the population registry as CSV (citizens --db sportello.db)
-  token      print an access token for a citizen (token --db sportello.db --holder CF)
+  serve          serve the API (serve --addr 127.0.0.1:8080 --db sportello.db [--demo])
+  citizens       print the population registry as CSV (citizens --db sportello.db)
+  token          print an access token for a citizen (token --db sportello.db --holder CF)
+  issue          issue a registry certificate as a PDF and print its serial
+                 (issue --db sportello.db --holder CF --type TYPE [--subject CF]
+                 [--exemption CODE | --marca ID --marca-date YYYY-MM-DD] --out FILE.pdf)
+  revoke         revoke a certificate (revoke --db sportello.db --serial SERIAL)
+  trust-anchor   print the trust anchor's public key (PEM), which verifiers pin
+  rotate-signer  add a new glyph-signing key; the old ones stay in the trust list
+                 for the overlap (rotate-signer --db sportello.db [--overlap 30d])
+  glyph-sizes    print the glyph size of every certificate type as Markdown
 
 Run "sportello-server <command> -h" for a command's flags.
 `
@@ -58,6 +72,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = citizens(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = token(ctx, args[1:], stdout, stderr)
+	case "issue":
+		err = issue(ctx, args[1:], stdout, stderr)
+	case "revoke":
+		err = revoke(ctx, args[1:], stdout, stderr)
+	case "trust-anchor":
+		err = trustAnchor(ctx, args[1:], stdout, stderr)
+	case "rotate-signer":
+		err = rotateSigner(ctx, args[1:], stdout, stderr)
+	case "glyph-sizes":
+		err = glyphSizes(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -170,7 +194,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if withTestIdP {
 		log.Warn("the test identity provider is on: anyone can sign in as any adult of the registry")
 	}
-	srv := server.New(st, log, server.WithAuth(p))
+	cs, err := certs.New(st, *db, nil)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if keys, err := cs.Keys(); err == nil {
+		if signer, err := keys.Current(time.Now()); err == nil {
+			log.Info("certificates", "signer_kid", signer.KIDHex(), "trust_anchor", certs.AnchorFile(*db))
+		}
+	}
+	srv := server.New(st, log, server.WithAuth(p), server.WithCertificates(cs))
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

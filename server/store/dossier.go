@@ -334,8 +334,9 @@ func (r reader) payments(ctx context.Context, fiscalCode string) ([]core.Payment
 
 func (r reader) certificates(ctx context.Context, fiscalCode string) ([]core.Certificate, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT serial, type, subject_fiscal_code, subject_surname, subject_name,
-		subject_birth_date, issued_on, valid_until, revoked FROM certificates WHERE fiscal_code = ?
-		ORDER BY issued_on DESC, serial DESC`, fiscalCode)
+		subject_birth_date, issued_on, valid_until, revoked, copy, coalesce(glyph, '')
+		FROM certificates WHERE fiscal_code = ?
+		ORDER BY issued_on DESC, issued_at DESC, rowid DESC`, fiscalCode)
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +347,7 @@ func (r reader) certificates(ctx context.Context, fiscalCode string) ([]core.Cer
 		var birth, issued string
 		var until sql.NullString
 		if err := rows.Scan(&c.Serial, &c.Type, &c.Subject.FiscalCode, &c.Subject.Surname, &c.Subject.Name,
-			&birth, &issued, &until, &c.Revoked); err != nil {
+			&birth, &issued, &until, &c.Revoked, &c.Copy, &c.Glyph); err != nil {
 			return nil, err
 		}
 		if c.Subject.BirthDate, err = parseDate(birth); err == nil {
