@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -186,6 +187,7 @@ func (u *ui) signOut(message string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		err := u.account.SignOut(ctx)
+		_ = os.RemoveAll(u.viewerDir())
 		var notTold *account.ServerNotToldError
 		if errors.As(err, &notTold) {
 			u.log.Warn("sign-out: the server was not told", "err", notTold.Err)

@@ -156,6 +156,7 @@ func (u *ui) signedIn() bool {
 }
 
 func (u *ui) close() {
+	_ = os.RemoveAll(u.viewerDir())
 	if u.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -392,7 +392,7 @@ func (d *dossierScreen) certificateCard(c core.Certificate) fyne.CanvasObject {
 // a private temporary folder and hands it to the system viewer.
 func (d *dossierScreen) openPDF(c core.Certificate) {
 	d.withPDF(c, func(folder documents.Folder) {
-		path, err := folder.Export(c.Serial, filepath.Join(os.TempDir(), "sportello-"+d.u.app.UniqueID()), c.Serial+".pdf")
+		path, err := folder.Export(c.Serial, d.u.viewerDir(), c.Serial+".pdf")
 		if err == nil {
 			err = d.u.app.OpenURL(&url.URL{Scheme: "file", Path: path})
 		}
@@ -400,6 +400,12 @@ func (d *dossierScreen) openPDF(c core.Certificate) {
 			dialog.ShowInformation(lang.X("cert.open", "Open PDF"), lang.X("cert.no_viewer", "No PDF viewer opened. Use “Save a copy” and open the file yourself."), d.u.win)
 		}
 	})
+}
+
+// viewerDir holds the plain copies handed to the system viewer; the app
+// removes it when it closes and at sign-out.
+func (u *ui) viewerDir() string {
+	return filepath.Join(os.TempDir(), "sportello-"+u.app.UniqueID())
 }
 
 // savePDF writes a plain copy where the citizen chooses.

@@ -96,3 +96,18 @@ func TestRequestAStatoDiFamigliaWithAnExemption(t *testing.T) {
 	}
 	d.refreshNow(context.Background())
 }
+
+// The plain copy handed to the viewer does not outlive the app.
+func TestViewerCopiesAreRemoved(t *testing.T) {
+	u := startTestUI(t, false, "it", t.TempDir(), secrets.Memory())
+	if err := os.MkdirAll(u.viewerDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(u.viewerDir(), "x.pdf"), []byte("%PDF-"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u.close()
+	if _, err := os.Stat(u.viewerDir()); !os.IsNotExist(err) {
+		t.Fatalf("viewer copies left after closing: %v", err)
+	}
+}
