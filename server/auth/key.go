@@ -11,10 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"runtime"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/sportello/sportello/server/keyfile"
 )
 
 // KeyFile is where the signing key of the database file db lives: next to
@@ -57,57 +57,22 @@ func (k *SigningKey) Public() *ecdsa.PublicKey { return &k.key.PublicKey }
 func (k *SigningKey) Private() *ecdsa.PrivateKey { return k.key }
 
 // ErrKeyPermissions means the key file can be read by others than its owner.
-var ErrKeyPermissions = errors.New("the signing key file can be read by others than its owner")
+var ErrKeyPermissions = keyfile.ErrPermissions
 
 // LoadKey reads the signing key in file, which must exist, be a PEM
 // "PRIVATE KEY" (PKCS #8) or "EC PRIVATE KEY" of a P-256 key, and be readable
 // by its owner only (mode 0600 or stricter; not checked on Windows, whose
 // files have no such mode).
 func LoadKey(file string) (*SigningKey, error) {
-	fi, err := os.Stat(file)
+	data, err := keyfile.Read(file)
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("signing key %s: not a regular file", file)
-	}
-	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return nil, fmt.Errorf("%w: %s has mode %04o; make it 0600 (chmod 600 %s)", ErrKeyPermissions, file, perm, file)
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
-	}
-	k, err := parseKey(data)
+	k, err := keyfile.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("signing key %s: %w", file, err)
 	}
 	return newSigningKey(k)
-}
-
-func parseKey(data []byte) (*ecdsa.PrivateKey, error) {
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, errors.New("no PEM block")
-	}
-	var parsed any
-	var err error
-	switch block.Type {
-	case "PRIVATE KEY":
-		parsed, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		parsed, err = x509.ParseECPrivateKey(block.Bytes)
-	default:
-		return nil, fmt.Errorf("a PEM %q block, want PRIVATE KEY", block.Type)
-	}
-	if err != nil {
-		return nil, err
-	}
-	k, ok := parsed.(*ecdsa.PrivateKey)
-	if !ok || k.Curve != elliptic.P256() {
-		return nil, errors.New("not an ECDSA P-256 key (ES256)")
-	}
-	return k, nil
 }
 
 // LoadOrCreateKey reads the signing key in file (see LoadKey), creating it
@@ -125,23 +90,11 @@ func LoadOrCreateKey(file string) (*SigningKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	// O_EXCL: if another process created the key meanwhile, use theirs.
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err = keyfile.WriteNew(file, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	if errors.Is(err, fs.ErrExist) {
-		return LoadKey(file)
+		return LoadKey(file) // another process created it meanwhile: use theirs
 	}
 	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
-	}
-	err = pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(file)
 		return nil, fmt.Errorf("signing key %s: %w", file, err)
 	}
 	return fresh, nil

@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/sportello/sportello/core/glyph"
 	"github.com/sportello/sportello/server/auth"
+	"github.com/sportello/sportello/server/keyfile"
 )
 
 // The keys of the certificates, next to the database like the token key
@@ -122,7 +122,7 @@ func LoadKeys(db string, now time.Time, create bool) (*Keys, error) {
 	k := &Keys{}
 	var err error
 	if v := os.Getenv(EnvTrustAnchorKey); v != "" {
-		if k.Anchor, err = parseKey([]byte(v)); err != nil {
+		if k.Anchor, err = keyfile.Parse([]byte(v)); err != nil {
 			return nil, fmt.Errorf("%s: %w", EnvTrustAnchorKey, err)
 		}
 	} else if k.Anchor, err = loadOrCreateAnchor(AnchorFile(db), create); err != nil {
@@ -222,52 +222,17 @@ func generate() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P
 
 // readKeyFile reads a key file that must be readable by its owner only.
 func readKeyFile(file string) ([]byte, error) {
-	fi, err := os.Stat(file)
+	data, err := keyfile.Read(file)
 	if err != nil {
 		return nil, fmt.Errorf("certificate key: %w", err)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("certificate key %s: not a regular file", file)
-	}
-	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return nil, fmt.Errorf("%w: %s has mode %04o; make it 0600 (chmod 600 %s)", ErrKeyPermissions, file, perm, file)
-	}
-	return os.ReadFile(file)
-}
-
-func parseKey(data []byte) (*ecdsa.PrivateKey, error) {
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, errors.New("no PEM block")
-	}
-	return parseBlock(block)
-}
-
-func parseBlock(block *pem.Block) (*ecdsa.PrivateKey, error) {
-	var parsed any
-	var err error
-	switch block.Type {
-	case "PRIVATE KEY":
-		parsed, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		parsed, err = x509.ParseECPrivateKey(block.Bytes)
-	default:
-		return nil, fmt.Errorf("a PEM %q block, want PRIVATE KEY", block.Type)
-	}
-	if err != nil {
-		return nil, err
-	}
-	k, ok := parsed.(*ecdsa.PrivateKey)
-	if !ok || k.Curve != elliptic.P256() {
-		return nil, errors.New("not an ECDSA P-256 key (ES256)")
-	}
-	return k, nil
+	return data, nil
 }
 
 func loadOrCreateAnchor(file string, create bool) (*ecdsa.PrivateKey, error) {
 	data, err := readKeyFile(file)
 	if err == nil {
-		k, err := parseKey(data)
+		k, err := keyfile.Parse(data)
 		if err != nil {
 			return nil, fmt.Errorf("trust anchor %s: %w", file, err)
 		}
@@ -284,7 +249,7 @@ func loadOrCreateAnchor(file string, create bool) (*ecdsa.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeNew(file, block); errors.Is(err, fs.ErrExist) {
+	if err := keyfile.WriteNew(file, block); errors.Is(err, fs.ErrExist) {
 		return loadOrCreateAnchor(file, false) // another process made it meanwhile
 	} else if err != nil {
 		return nil, fmt.Errorf("trust anchor: %w", err)
@@ -309,7 +274,7 @@ func loadSigner(file string) (Signer, error) {
 }
 
 func signerFromBlock(block *pem.Block, file string) (Signer, error) {
-	k, err := parseBlock(block)
+	k, err := keyfile.ParseBlock(block)
 	if err != nil {
 		return Signer{}, err
 	}
@@ -365,11 +330,11 @@ func writeSigner(file string, s Signer, replace bool) error {
 		return err
 	}
 	if !replace {
-		return writeNew(file, block)
+		return keyfile.WriteNew(file, block)
 	}
 	tmp := file + ".tmp"
 	os.Remove(tmp)
-	if err := writeNew(tmp, block); err != nil {
+	if err := keyfile.WriteNew(tmp, block); err != nil {
 		return fmt.Errorf("signer key: %w", err)
 	}
 	if err := os.Rename(tmp, file); err != nil {
@@ -377,23 +342,4 @@ func writeSigner(file string, s Signer, replace bool) error {
 		return fmt.Errorf("signer key: %w", err)
 	}
 	return nil
-}
-
-// writeNew writes block to a file that must not exist yet, mode 0600.
-func writeNew(file string, block *pem.Block) error {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	err = pem.Encode(f, block)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(file)
-	}
-	return err
 }
