@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/sportello/sportello/core"
@@ -169,9 +170,35 @@ func (s *Server) trustList(w http.ResponseWriter, r *http.Request) {
 	s.signedList(w, r, (*certs.Service).TrustList)
 }
 
-// revocations is the signed list of revoked certificates.
+// revocations is the signed list of revoked certificates; with ?since=N,
+// one chunk of an incremental sync.
 func (s *Server) revocations(w http.ResponseWriter, r *http.Request) {
-	s.signedList(w, r, (*certs.Service).Revocations)
+	raw, incremental := r.URL.Query()["since"]
+	if !incremental {
+		s.signedList(w, r, (*certs.Service).Revocations)
+		return
+	}
+	since, err := strconv.ParseUint(raw[0], 10, 64)
+	if err != nil || len(raw) != 1 {
+		invalidRequest(w, r, certificates.Invalids{{Field: "since", Reason: "since_malformed"}})
+		return
+	}
+	s.signedList(w, r, func(c *certs.Service, ctx context.Context) ([]byte, error) { return c.RevocationsSince(ctx, since) })
+}
+
+// trustAnchor is the trust anchor's public key (PEM): verifiers pin it on
+// their first sync unless the operator handed it to them.
+func (s *Server) trustAnchor(w http.ResponseWriter, r *http.Request) {
+	if s.certs == nil {
+		notFound(w, r)
+		return
+	}
+	body, err := s.certs.TrustAnchorPEM()
+	if s.storeFailed(w, r, err) {
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	sendBytes(w, r, "application/x-pem-file", body)
 }
 
 func (s *Server) signedList(w http.ResponseWriter, r *http.Request, list func(*certs.Service, context.Context) ([]byte, error)) {

@@ -450,6 +450,47 @@ func TestTrustAndRevocationLists(t *testing.T) {
 	if rl2, _ := revs(); !rl2.IssuedAt.After(rl.IssuedAt) || rl2.Sequence != 1 {
 		t.Errorf("an hour on: %+v", rl2)
 	}
+
+	// Incremental sync: the chunk after a sequence, and a new snapshot for
+	// a sequence the server never reached.
+	tok = e.token(tw.person(t, "Marco Colombo").FiscalCode) // the first one expired with the clock
+	c2 := issued(t, e.issue(tok, "", `{"type":"nascita"}`))[0]
+	if err := e.certs.Revoke(context.Background(), c2.Serial); err != nil {
+		t.Fatal(err)
+	}
+	chunk := func(since string) *certificates.RevocationList {
+		a := get(t, e.url+"/api/v1/revocations?since="+since)
+		if a.status != http.StatusOK {
+			t.Fatalf("since=%s: %d %s", since, a.status, a.body)
+		}
+		rl, err := certificates.ParseRevocationList(a.body, anchor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rl
+	}
+	for _, c := range []struct {
+		since                   string
+		wantSince, wantSeq, len uint64
+	}{{"0", 0, 2, 2}, {"1", 1, 2, 1}, {"2", 2, 2, 0}, {"9", 0, 2, 2}} {
+		rl := chunk(c.since)
+		if rl.Since != c.wantSince || rl.Sequence != c.wantSeq || rl.Latest != 2 || uint64(len(rl.Hashes)) != c.len {
+			t.Errorf("since=%s: since %d sequence %d latest %d, %d entries", c.since, rl.Since, rl.Sequence, rl.Latest, len(rl.Hashes))
+		}
+	}
+	if rl := chunk("1"); !rl.Revoked(c2.Serial) || rl.Revoked(c.Serial) {
+		t.Error("the chunk after 1 holds the wrong revocation")
+	}
+	for _, bad := range []string{"-1", "x", "1.5", ""} {
+		checkProblem(t, get(t, e.url+"/api/v1/revocations?since="+bad), http.StatusBadRequest, core.ProblemInvalid, "/api/v1/revocations")
+	}
+
+	// The anchor as verifiers pin it.
+	pa := get(t, e.url+"/api/v1/trust-anchor")
+	pinned, err := certificates.ParsePublicKeyPEM(pa.body)
+	if pa.status != http.StatusOK || err != nil || !pinned.Equal(anchor) || pa.header.Get("Content-Type") != "application/x-pem-file" {
+		t.Errorf("trust anchor: %d %q %v", pa.status, pa.header.Get("Content-Type"), err)
+	}
 }
 
 func TestCertificateCatalogue(t *testing.T) {

@@ -32,6 +32,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/stamp-duty-exemptions", s.stampDutyExemptions},
 		{"GET", "/api/v1/trust-list", s.trustList},
 		{"GET", "/api/v1/revocations", s.revocations},
+		{"GET", "/api/v1/trust-anchor", s.trustAnchor},
 
 		// The citizen's own data: a bearer access token of the authorization server.
 		{"GET", "/api/v1/me", s.me},

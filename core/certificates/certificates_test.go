@@ -316,3 +316,42 @@ func TestLists(t *testing.T) {
 		t.Errorf("PEM round trip: %v", err)
 	}
 }
+
+// TestRevocationChunks: a chunk of an incremental sync keeps since and
+// latest through signing, and inconsistent ones are refused both ways.
+func TestRevocationChunks(t *testing.T) {
+	anchor, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	chunk := RevocationList{Issuer: "015999", IssuedAt: at, Since: 5000, Sequence: 10000, Latest: 12345,
+		Hashes: [][RevocationHashSize]byte{RevocationHash("x")}}
+	b, err := chunk.Sign(anchor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseRevocationList(b, &anchor.PublicKey)
+	if err != nil || got.Since != 5000 || got.Sequence != 10000 || got.Latest != 12345 || !got.Revoked("x") {
+		t.Fatalf("%+v %v", got, err)
+	}
+	// A snapshot: since 0 and latest equal to the sequence, both left out.
+	snap := RevocationList{Issuer: "015999", IssuedAt: at, Sequence: 7}
+	if b, err = snap.Sign(anchor); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = ParseRevocationList(b, &anchor.PublicKey); err != nil || got.Latest != 7 || got.Since != 0 {
+		t.Fatalf("snapshot %+v %v", got, err)
+	}
+	for _, bad := range []RevocationList{{Issuer: "015999", Since: 9, Sequence: 8}, {Issuer: "015999", Sequence: 8, Latest: 7}} {
+		if _, err := bad.Sign(anchor); err == nil {
+			t.Errorf("signed %+v", bad)
+		}
+	}
+	// Latest written equal to the sequence is not the canonical form.
+	w := wireRevocations{Format: ListFormat, Issuer: "015999", IssuedAt: at.Unix(), Sequence: 3, Latest: 3, Hashes: [][]byte{}}
+	payload, _ := listEnc.Marshal(&w)
+	if b, err = signList(payload, RevocationsContentType, anchor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseRevocationList(b, &anchor.PublicKey); !errors.Is(err, ErrListMalformed) {
+		t.Errorf("latest = sequence written out: %v", err)
+	}
+}

@@ -90,9 +90,17 @@ type RevocationList struct {
 	Issuer   string
 	IssuedAt time.Time
 	// Sequence grows with every revocation: a verifier never replaces a list
-	// with one of a lower sequence.
+	// with one of a lower sequence. In a chunk it is the sequence of the
+	// last revocation the chunk holds.
 	Sequence uint64
-	Hashes   [][RevocationHashSize]byte // sorted, no duplicates
+	// Since is 0 for a full snapshot; for a chunk of an incremental sync
+	// (GET /api/v1/revocations?since=N) it is N, and Hashes holds only the
+	// revocations after N up to Sequence.
+	Since uint64
+	// Latest is the sequence of the newest revocation when the list was
+	// signed: a verifier asks for more chunks while Sequence < Latest.
+	Latest uint64
+	Hashes [][RevocationHashSize]byte // sorted, no duplicates
 }
 
 // RevocationHash is the entry of a serial in a revocation list: the first
@@ -133,6 +141,8 @@ type wireRevocations struct {
 	IssuedAt int64    `cbor:"3,keyasint"`
 	Sequence uint64   `cbor:"4,keyasint"`
 	Hashes   [][]byte `cbor:"5,keyasint"`
+	Since    uint64   `cbor:"6,keyasint,omitempty"`
+	Latest   uint64   `cbor:"7,keyasint,omitempty"` // omitted when equal to Sequence
 }
 
 var (
@@ -190,8 +200,14 @@ func (rl *RevocationList) Sign(anchor *ecdsa.PrivateKey) ([]byte, error) {
 	hashes := slices.Clone(rl.Hashes)
 	slices.SortFunc(hashes, func(a, b [RevocationHashSize]byte) int { return bytes.Compare(a[:], b[:]) })
 	hashes = slices.Compact(hashes)
+	if rl.Since > rl.Sequence || (rl.Latest != 0 && rl.Latest < rl.Sequence) {
+		return nil, fmt.Errorf("certificates: revocation chunk with since %d, sequence %d, latest %d", rl.Since, rl.Sequence, rl.Latest)
+	}
 	w := wireRevocations{Format: ListFormat, Issuer: rl.Issuer, IssuedAt: rl.IssuedAt.Unix(), Sequence: rl.Sequence,
-		Hashes: make([][]byte, len(hashes))}
+		Since: rl.Since, Hashes: make([][]byte, len(hashes))}
+	if rl.Latest > rl.Sequence {
+		w.Latest = rl.Latest
+	}
 	for i := range hashes {
 		w.Hashes[i] = hashes[i][:]
 	}
@@ -292,7 +308,11 @@ func ParseRevocationList(data []byte, anchor *ecdsa.PublicKey) (*RevocationList,
 	if err := listDec.Unmarshal(payload, &w); err != nil || w.Format != ListFormat {
 		return nil, fmt.Errorf("%w: revocation list payload (format %d): %v", ErrListMalformed, w.Format, err)
 	}
-	rl := &RevocationList{Issuer: w.Issuer, IssuedAt: time.Unix(w.IssuedAt, 0).UTC(), Sequence: w.Sequence}
+	rl := &RevocationList{Issuer: w.Issuer, IssuedAt: time.Unix(w.IssuedAt, 0).UTC(), Sequence: w.Sequence,
+		Since: w.Since, Latest: max(w.Latest, w.Sequence)}
+	if w.Since > w.Sequence || (w.Latest != 0 && w.Latest <= w.Sequence) {
+		return nil, fmt.Errorf("%w: since %d, sequence %d, latest %d", ErrListMalformed, w.Since, w.Sequence, w.Latest)
+	}
 	for i, h := range w.Hashes {
 		if len(h) != RevocationHashSize {
 			return nil, fmt.Errorf("%w: entry %d has %d bytes", ErrListMalformed, i, len(h))

@@ -3,23 +3,18 @@ package certs
 import (
 	"bytes"
 	"compress/zlib"
-	"errors"
-	"image"
-	"image/color"
 	"io"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/sportello/sportello/core/scan"
 )
 
 // Reading back what RenderPDF wrote: the text of a certificate's content
-// streams and the glyph of its QR code. They read the PDFs this package
-// writes, not PDFs in general: for tests and for an operator who checks a
-// file.
+// streams and the glyph of its QR code. Streams and Text read the PDFs
+// this package writes, not PDFs in general: for tests and for an operator
+// who checks a file. GlyphFromPDF reads any PDF core/scan reads.
 
 var (
 	streamRE = regexp.MustCompile(`<<([^>]*?)>>\s*stream\r?\n`)
@@ -94,65 +89,13 @@ func unescape(s []byte) []byte {
 	return out
 }
 
-// rectRE is a filled rectangle as fpdf draws one: x y w h re f.
-var rectRE = regexp.MustCompile(`(-?[0-9.]+) (-?[0-9.]+) (-?[0-9.]+) (-?[0-9.]+) re f\b`)
-
-// GlyphFromPDF finds the QR code RenderPDF drew (the only filled
-// rectangles of the page), rasterises it and decodes it.
+// GlyphFromPDF reads the glyph from the QR code RenderPDF drew (as
+// vectors), or from a scan of the printed certificate saved as PDF: see
+// scan.PDF.
 func GlyphFromPDF(pdf []byte) (string, error) {
-	type rect struct{ x, y, w, h float64 }
-	var rects []rect
-	for _, s := range Streams(pdf) {
-		for _, m := range rectRE.FindAllSubmatch(s, -1) {
-			var v [4]float64
-			for i := range v {
-				v[i], _ = strconv.ParseFloat(string(m[i+1]), 64)
-			}
-			r := rect{v[0], v[1], v[2], v[3]}
-			if r.h < 0 { // fpdf draws downwards from the top edge
-				r.y, r.h = r.y+r.h, -r.h
-			}
-			rects = append(rects, r)
-		}
-	}
-	if len(rects) == 0 {
-		return "", errors.New("no QR code in the PDF")
-	}
-	minX, minY, maxX, maxY, module := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1), math.Inf(1)
-	for _, r := range rects {
-		minX, minY = min(minX, r.x), min(minY, r.y)
-		maxX, maxY = max(maxX, r.x+r.w), max(maxY, r.y+r.h)
-		module = min(module, r.h)
-	}
-	n := int(math.Round((maxX - minX) / module))
-	if n < 21 || n > 177 || int(math.Round((maxY-minY)/module)) != n {
-		return "", errors.New("the filled rectangles are no QR code")
-	}
-	const px, quiet = 4, 4
-	side := (n + 2*quiet) * px
-	img := image.NewGray(image.Rect(0, 0, side, side))
-	for i := range img.Pix {
-		img.Pix[i] = 0xff
-	}
-	for _, r := range rects {
-		col := int(math.Round((r.x - minX) / module))
-		row := n - int(math.Round((r.y-minY)/module)) - 1 // PDF y grows upwards
-		run := int(math.Round(r.w / module))
-		for c := col; c < col+run; c++ {
-			for y := 0; y < px; y++ {
-				for x := 0; x < px; x++ {
-					img.SetGray((quiet+c)*px+x, (quiet+row)*px+y, color.Gray{})
-				}
-			}
-		}
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	r, err := scan.PDF(pdf)
 	if err != nil {
 		return "", err
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_PURE_BARCODE: true})
-	if err != nil {
-		return "", err
-	}
-	return res.GetText(), nil
+	return r.Text, nil
 }

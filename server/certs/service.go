@@ -403,3 +403,50 @@ func (s *Service) Revocations(ctx context.Context) ([]byte, error) {
 	s.revs, s.revsSeq = signedList{body: body, at: now}, seq
 	return body, nil
 }
+
+// RevocationChunk is how many revocations one chunk of an incremental sync
+// holds at most: 5,000 entries are about 85 KB of CBOR.
+const RevocationChunk = 5000
+
+// RevocationsSince is one chunk of an incremental sync, signed by the
+// trust anchor: the revocations after sequence since, at most
+// RevocationChunk of them, with the latest sequence so that a verifier
+// knows whether to ask again. A since beyond the latest sequence (a
+// verifier that synced a database since restored from a backup) gets the
+// full list as from 0, which a verifier takes as a new snapshot.
+func (s *Service) RevocationsSince(ctx context.Context, since uint64) ([]byte, error) {
+	m, err := s.Municipality(ctx)
+	if err != nil {
+		return nil, err
+	}
+	serials, last, latest, err := s.st.RevokedSince(ctx, since, RevocationChunk)
+	if err != nil {
+		return nil, err
+	}
+	if since > latest {
+		if serials, last, latest, err = s.st.RevokedSince(ctx, 0, RevocationChunk); err != nil {
+			return nil, err
+		}
+		since = 0
+	}
+	rl := certificates.RevocationList{Issuer: m.ISTAT, IssuedAt: s.now().UTC().Truncate(time.Second),
+		Sequence: last, Since: since, Latest: latest}
+	for _, serial := range serials {
+		rl.Hashes = append(rl.Hashes, certificates.RevocationHash(serial))
+	}
+	keys, err := s.Keys()
+	if err != nil {
+		return nil, err
+	}
+	return rl.Sign(keys.Anchor)
+}
+
+// TrustAnchorPEM is the trust anchor's public key as PEM, which verifiers
+// pin on their first sync when the operator has not handed it to them.
+func (s *Service) TrustAnchorPEM() ([]byte, error) {
+	keys, err := s.Keys()
+	if err != nil {
+		return nil, err
+	}
+	return certificates.PublicKeyPEM(&keys.Anchor.PublicKey)
+}
