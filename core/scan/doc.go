@@ -1,0 +1,73 @@
+// Package scan is the one entry point that reads a 2D code — the glyph of a
+// Sportello certificate, later the QR code of a pagoPA notice — from a
+// camera frame (Scanner.Frame, Frame), a PNG or JPEG image (Image), a PDF
+// (PDF), or a file or bytes of any of those kinds (File, Bytes).
+//
+// Everything behind these functions may be replaced (a later pipeline will
+// add multi-scale search, adaptive binarisation and its own finder
+// detection for hard frames); callers depend only on Result and the errors
+// below.
+//
+// # What is whose
+//
+// Decoding is gozxing's (github.com/makiuchi-d/gozxing, a pure-Go port of
+// ZXing): its QR reader on its HybridBinarizer, first fast, then with
+// TRY_HARDER, then every plausible triple of finder patterns (below), then
+// the same on the inverted bit matrix (a light code on a dark ground), as
+// ZXing does for its ALSO_INVERTED hint. gozxing checks the
+// Reed-Solomon error correction, so a read is exact or is no read; a
+// symbol of a structured-append sequence is refused, being only part of a
+// message.
+//
+// Parsing PDF files is pdfcpu's (github.com/pdfcpu/pdfcpu, pure Go, builds
+// with CGO_ENABLED=0 for Android and iOS): cross-reference tables and
+// streams, object streams, stream filters and predictors, the page tree
+// with inherited resources, and the rendering of Flate, LZW, CCITT and
+// run-length images to PNG or TIFF. pdfcpu keeps a configuration directory
+// under the user's configuration folder unless told not to: this package
+// turns that off for the whole program (pdfcpu's model.ConfigPath =
+// "disable") in its init, so that reading a PDF on a phone writes nothing.
+// pdfcpu is large (it also signs, merges, validates...), but what a binary
+// links of it adds about 1 MB to an arm64 build that already has net/http
+// and x/text, as the app has.
+//
+// Hand-written here, because no library in use does it:
+//   - a bounded search of finder patterns (harder.go), from gozxing's own
+//     pieces: gozxing's finder stops at the first three patterns it
+//     confirms, and the data of a large code can hold a finder-like
+//     pattern (a cleanly printed version 17 glyph was missed so), while
+//     its multi-code reader, which tries every triple, has no bound (a
+//     frame tiled with finder patterns kept it busy for minutes, and
+//     gozxing's own finder for seconds). Every plausible triple is tried,
+//     best first, and a plane with too many patterns is not read at all;
+//   - the gozxing luminance source over an *image.Gray plane (gray.go): it
+//     hands gozxing the plane's rows as they are, honouring Stride and a
+//     sub-image's Rect, where gozxing's own image source converts every
+//     pixel through color.Color;
+//   - the conversion of decoded images to one luminance plane (image.go):
+//     the Y plane of a JPEG is used as it is, other layouts by one loop per
+//     layout, transparent pixels composited on white paper;
+//   - a small EXIF reader (exif.go) for the one tag needed, the orientation
+//     of a JPEG (APP1) or PNG (eXIf) image, and the eight orientations;
+//   - the downscaling and upscaling of still images (scale.go);
+//   - a PDF content-stream interpreter (pdf.go, pdfcontent.go) for what
+//     matters to a code drawn as vectors: path construction (re, m, l, c,
+//     v, y, h), fills (f, F, f*, B, b and their even-odd forms), the fill
+//     colour (g, rg, k, sc, scn), the transformation matrix (cm, q, Q),
+//     form XObjects and image XObjects (Do). Sportello's certificates draw
+//     the glyph as one filled rectangle per horizontal run of dark modules
+//     (server/certs/pdf.go); other generators draw squares, merged paths or
+//     polygons. The dark fills of a page are rasterised (rasterise.go) at
+//     about four pixels per module, with a quiet zone, and decoded. pdfcpu
+//     parses the file but has no content-stream interpreter nor rasteriser.
+//
+// # Limits
+//
+// Files above MaxFileBytes and images above MaxPixels are refused with
+// ErrTooLarge, images by their declared size before any pixel is decoded.
+// A PDF is read for at most MaxPDFPages pages, a bounded number of
+// embedded images, content-stream bytes and drawing operations, and a
+// rasterised region of at most maxRasterSide pixels a side. Inline images
+// (BI ... EI), JPEG 2000 (JPXDecode) and JBIG2 images are not read; text
+// is not rendered; stroked paths are not drawn.
+package scan
