@@ -54,6 +54,7 @@ type ui struct {
 	// signingIn is the sign-in screen while it is shown.
 	signingIn *signInScreen
 	settings  *settingsScreen
+	verif     verifierState // the offline verifier (verifier.go)
 }
 
 // Run shows the app in a window and blocks until it closes. a comes from
@@ -157,6 +158,7 @@ func (u *ui) signedIn() bool {
 
 func (u *ui) close() {
 	_ = os.RemoveAll(u.viewerDir())
+	u.closeVerifier()
 	if u.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

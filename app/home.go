@@ -97,14 +97,15 @@ func (h *homeScreen) showError(err error) {
 	})
 	retry.Importance = widget.HighImportance
 	settings := widget.NewButton(lang.X("home.change_municipality", "Change municipality"), h.u.showSettings)
-	h.body.Objects = []fyne.CanvasObject{widget.NewCard("", "", container.NewVBox(title, detail, container.NewHBox(retry, settings)))}
+	// Verifying needs no server: it stays at hand.
+	h.body.Objects = []fyne.CanvasObject{widget.NewCard("", "", container.NewVBox(title, detail, container.NewHBox(retry, settings))), h.u.verifyEntry()}
 	h.body.Refresh()
 }
 
 // show lays out info. It runs on the UI goroutine.
 func (h *homeScreen) show(info municipality.Info) {
 	m := info.Municipality
-	objs := []fyne.CanvasObject{h.header(info), h.accountCard()}
+	objs := []fyne.CanvasObject{h.header(info), h.u.verifyEntry(), h.accountCard()}
 	if info.Stale != nil {
 		objs = append(objs, h.offlineBanner(info))
 	}
