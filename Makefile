@@ -14,7 +14,14 @@ DESKTOP_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 # in dbus-daemon), see scripts/with-secret-service.
 TEST_PKGS    := gcc libc6-dev gnome-keyring dbus-daemon
 
-.PHONY: all deps test-deps build run server test vet lint check-core bench screenshots package clean
+# Fuzz targets (package:function) of everything that parses what a stranger
+# hands over: glyphs, trust lists, scanned files. `make test` runs each for
+# FUZZ_TIME; `make fuzz` for longer.
+FUZZ_TARGETS := core/glyph:FuzzDecode core/glyph:FuzzDecodeCOSE core/glyph:FuzzClaims \
+                core/verify:FuzzVerify core/certificates:FuzzLists core/scan:FuzzBytes
+FUZZ_TIME    ?= 4s
+
+.PHONY: all deps test-deps build run server test vet lint check-core fuzz fuzz-short bench screenshots package clean
 
 all: build
 
@@ -27,6 +34,7 @@ test-deps:
 build: deps
 	$(GO) build -o $(BIN)/sportello .
 	$(GO) build -o $(BIN)/sportello-server ./cmd/sportello-server
+	$(GO) build -o $(BIN)/sportello-verify ./cmd/sportello-verify
 
 run: build
 	$(BIN)/sportello
@@ -35,7 +43,7 @@ run: build
 server:
 	$(GO) run ./cmd/sportello-server serve --addr 127.0.0.1:8080 --db sportello-server.db --demo
 
-test: test-deps vet lint check-core
+test: test-deps vet lint check-core fuzz-short
 	SPORTELLO_REQUIRE_SECRET_SERVICE=1 scripts/with-secret-service $(GO) test -race -tags ci -count=1 ./...
 
 vet:
@@ -52,6 +60,16 @@ check-core:
 	CGO_ENABLED=0 GOOS=android GOARCH=arm64 $(GO) build ./core/...
 	CGO_ENABLED=0 GOOS=ios GOARCH=arm64 $(GO) build ./core/...
 	@echo "core: no Fyne, builds for android/arm64 and ios/arm64 without cgo"
+
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $$t for $(FUZZ_TIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZ_TIME) ./$${t%%:*} >/tmp/sportello-fuzz.log 2>&1 \
+	    || { cat /tmp/sportello-fuzz.log; exit 1; }; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-short FUZZ_TIME=2m
 
 # The Go benchmarks, then the dossier under a fixed request rate (open loop)
 # next to a bare net/http handler serving the same bytes (bench/dossierload).
