@@ -251,10 +251,12 @@ func (s *verifierScreen) chooseFile() {
 		s.verifyURI(r.URI(), r)
 	}, s.u.win)
 	d.SetFilter(storage.NewExtensionFileFilter(fileExtensions))
+	d.Show()
 	if !s.u.phone {
+		// After Show: Fyne's FileDialog builds its content in Show, and
+		// resizing it before dereferences nothing.
 		d.Resize(fyne.NewSize(800, 560))
 	}
-	d.Show()
 }
 
 // dropped verifies the first file dropped on the window while the verifier

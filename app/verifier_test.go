@@ -557,4 +557,11 @@ func TestVerifierOnADesktop(t *testing.T) {
 		t.Fatalf("trust data:\n%s", labels(s.page))
 	}
 	golden(t, u, "verifier_desktop_en")
+
+	// The file dialog opens over the verifier (a Resize before Show once
+	// crashed the app in a real window).
+	s.chooseFile()
+	if overlays := u.win.Canvas().Overlays().List(); len(overlays) == 0 {
+		t.Error("no file dialog shown")
+	}
 }
