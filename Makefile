@@ -18,7 +18,8 @@ TEST_PKGS    := gcc libc6-dev gnome-keyring dbus-daemon
 # hands over: glyphs, trust lists, scanned files. `make test` runs each for
 # FUZZ_TIME; `make fuzz` for longer.
 FUZZ_TARGETS := core/glyph:FuzzDecode core/glyph:FuzzDecodeCOSE core/glyph:FuzzClaims \
-                core/verify:FuzzVerify core/certificates:FuzzLists core/scan:FuzzBytes
+                core/verify:FuzzVerify core/certificates:FuzzLists core/scan:FuzzBytes \
+                core/pagopa:FuzzParseQR
 FUZZ_TIME    ?= 4s
 
 .PHONY: all deps test-deps build run server test vet lint check-core fuzz fuzz-short bench screenshots package clean

@@ -3,7 +3,9 @@
 // e Rendicontazione) that Sportello needs: the 18-digit notice number
 // (numero avviso) with its modulo-93 check digits, and the check digit of the
 // 11-digit fiscal code of the creditor body (codice fiscale numerico, the
-// same algorithm as the partita IVA).
+// same algorithm as the partita IVA); and the payloads of a paper notice's
+// QR code and Poste Data Matrix (notice.go), with an error naming the part
+// that is wrong.
 //
 // The arithmetic is hand-written because no standard-library package knows
 // these codes; the check digits are computed by long division on the digit

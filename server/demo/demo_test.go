@@ -14,6 +14,7 @@ import (
 	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/core/codicefiscale"
 	"github.com/sportello/sportello/core/pagopa"
+	"github.com/sportello/sportello/core/plate"
 )
 
 // testNow is a fixed instant for the tests, in the municipality's time zone.
@@ -375,22 +376,11 @@ func TestVehicles(t *testing.T) {
 	for _, c := range ds.Citizens {
 		byCF[c.FiscalCode] = c
 	}
-	carPlate := regexp.MustCompile(`^[A-HJ-NPR-TV-Z]{2}\d{3}[A-HJ-NPR-TV-Z]{2}$`)
-	motoPlate := regexp.MustCompile(`^[A-HJ-NPR-TV-Z]{2}\d{5}$`)
 	plates := map[string]bool{}
 	kinds := map[core.VehicleType]int{}
 	for _, v := range ds.Vehicles {
-		switch v.Type {
-		case core.Car:
-			if !carPlate.MatchString(v.Plate) {
-				t.Errorf("car plate %q", v.Plate)
-			}
-		case core.Motorcycle:
-			if !motoPlate.MatchString(v.Plate) {
-				t.Errorf("motorcycle plate %q", v.Plate)
-			}
-		default:
-			t.Errorf("%s: type %q", v.Plate, v.Type)
+		if p, err := plate.Check(v.Plate, plate.Kind(v.Type)); err != nil || p != v.Plate {
+			t.Errorf("%s plate %q: %v", v.Type, v.Plate, err)
 		}
 		kinds[v.Type]++
 		if plates[v.Plate] {
