@@ -6,6 +6,7 @@
 //	sportello-server token --db sportello.db --holder CF [--issuer URL] [--ttl 10m]
 //	sportello-server issue --db sportello.db --holder CF --type TYPE [--subject CF] [--exemption CODE | --marca ID --marca-date YYYY-MM-DD] --out FILE.pdf
 //	sportello-server revoke --db sportello.db --serial SERIAL
+//	sportello-server fine --db sportello.db --plate PLATE --article ART --amount CENTS [--when TIME] [--place TEXT]
 //	sportello-server trust-anchor --db sportello.db
 //	sportello-server rotate-signer --db sportello.db [--overlap 30d]
 //	sportello-server glyph-sizes --db sportello.db
@@ -44,6 +45,10 @@ commands:
                  (issue --db sportello.db --holder CF --type TYPE [--subject CF]
                  [--exemption CODE | --marca ID --marca-date YYYY-MM-DD] --out FILE.pdf)
   revoke         revoke a certificate (revoke --db sportello.db --serial SERIAL)
+  fine           record a traffic fine and print its pagoPA notice number
+                 (fine --db sportello.db --plate PLATE --article ART --amount CENTS
+                 [--maximum CENTS] [--when TIME] [--place TEXT] [--notified YYYY-MM-DD]);
+                 fine --db sportello.db --cancel NOTICE cancels one
   trust-anchor   print the trust anchor's public key (PEM), which verifiers pin
   rotate-signer  add a new glyph-signing key; the old ones stay in the trust list
                  for the overlap (rotate-signer --db sportello.db [--overlap 30d])
@@ -76,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = issue(ctx, args[1:], stdout, stderr)
 	case "revoke":
 		err = revoke(ctx, args[1:], stdout, stderr)
+	case "fine":
+		err = fine(ctx, args[1:], stdout, stderr)
 	case "trust-anchor":
 		err = trustAnchor(ctx, args[1:], stdout, stderr)
 	case "rotate-signer":

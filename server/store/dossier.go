@@ -275,39 +275,20 @@ func vehicles(ctx context.Context, q queryer, where string, args ...any) ([]core
 }
 
 func (r reader) fines(ctx context.Context, fiscalCode string) ([]core.Fine, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT f.notice_number, f.plate, v.type, f.committed_at, f.notified_on,
-		f.place, f.article, f.description, f.reduced_cents, f.minimum_cents, f.late_cents, f.paid_on
-		FROM vehicles v JOIN fines f ON f.plate = v.plate
-		WHERE v.owner_fiscal_code = ?
-		ORDER BY f.committed_at DESC, f.notice_number`, fiscalCode)
+	// The same fines as the detailed list (FineNotices): the registry's
+	// vehicles of the citizen and the plates they registered; cancelled
+	// fines are not in the dossier.
+	rows, err := visibleFines(ctx, r.q, fiscalCode)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := []core.Fine{}
-	for rows.Next() {
-		var f core.Fine
-		var committed int64
-		var notified string
-		var paid sql.NullString
-		if err := rows.Scan(&f.NoticeNumber, &f.Plate, &f.VehicleType, &committed, &notified, &f.Place, &f.Article,
-			&f.Description, &f.ReducedCents, &f.MinimumCents, &f.LateCents, &paid); err != nil {
-			return nil, err
+	for _, f := range rows {
+		if f.cancelled == nil {
+			out = append(out, f.Fine)
 		}
-		f.CommittedAt = fromSeconds(committed)
-		if f.NotifiedOn, err = parseDate(notified); err == nil {
-			f.PaidOn, err = parseNullDate(paid)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("fine %s: %w", f.NoticeNumber, err)
-		}
-		f.Status = core.FineToPay
-		if f.PaidOn != nil {
-			f.Status = core.FinePaid
-		}
-		out = append(out, f)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (r reader) payments(ctx context.Context, fiscalCode string) ([]core.Payment, error) {
