@@ -3,21 +3,62 @@
 // camera frame (Scanner.Frame, Frame), a PNG or JPEG image (Image), a PDF
 // (PDF), or a file or bytes of any of those kinds (File, Bytes).
 //
-// Everything behind these functions may be replaced (a later pipeline will
-// add multi-scale search, adaptive binarisation and its own finder
-// detection for hard frames); callers depend only on Result and the errors
-// below.
+// Everything behind these functions may be replaced; callers depend only
+// on Result, the errors below, and the Scanner's options (SetAccept,
+// SetBudget).
 //
 // # What is whose
 //
-// Decoding is gozxing's (github.com/makiuchi-d/gozxing, a pure-Go port of
-// ZXing): its QR reader on its HybridBinarizer, first fast, then with
-// TRY_HARDER, then every plausible triple of finder patterns (below), then
-// the same on the inverted bit matrix (a light code on a dark ground), as
-// ZXing does for its ALSO_INVERTED hint. gozxing checks the
-// Reed-Solomon error correction, so a read is exact or is no read; a
-// symbol of a structured-append sequence is refused, being only part of a
-// message.
+// Decoding — from a sampled grid of modules to text, with the
+// Reed-Solomon correction that makes a read exact or no read — is always
+// gozxing's (github.com/makiuchi-d/gozxing v0.1.1, a pure-Go port of
+// ZXing), its qrcode decoder. Finding the code is done two ways:
+//
+//   - gozxing's own: its QR reader on its HybridBinarizer, fast, then with
+//     TRY_HARDER, then every plausible triple of finder patterns (below),
+//     then the same on the inverted bit matrix (a light code on a dark
+//     ground), as ZXing does for its ALSO_INVERTED hint;
+//   - hand-written (finder.go, sample.go, homography.go, hard.go), for what
+//     gozxing's misses on camera frames — modules of two or three pixels,
+//     blur, noise, uneven light, rotation with blur, perspective tilt —
+//     and because gozxing's detector is slow on frames without a code (about
+//     14 ms on one core for a 1280x720 frame of text). The plane is
+//     binarised against a local mean over an integral image (a Bradley
+//     threshold, after a small box filter against noise, in a few window
+//     sizes); finder patterns are runs of 1:1:3:1:1 along rows,
+//     cross-checked along columns and a diagonal (any line through a
+//     finder pattern's centre crosses its rings so, whatever the
+//     rotation), dark on light or light on dark; triples are picked by
+//     geometry (similar sizes, two sides of similar length at about a
+//     right angle, perspective allowing some of each), best first; the
+//     code's dimension is measured along its own axes (the finder
+//     patterns' rings measured from their centres) and, from version 7,
+//     read from its version information; the alignment patterns are
+//     looked for in the grey plane, nearest the finder patterns first,
+//     each where the transform fitted so far puts it, and the transform
+//     (affine from three points, projective by least squares from four
+//     or more) refitted to all found, which follows a tilted sheet; the
+//     grid is sampled in the grey plane (bilinear, several samples a
+//     module: a module of two pixels is read at its centre, where a bit
+//     matrix would have lost it), sharpened in module space (an unsharp
+//     mask: a blurred module takes its neighbours' grey) and thresholded
+//     by the local mean of the samples; and the bit matrix goes to
+//     gozxing's decoder.
+//
+// A camera frame (Scanner.Frame) has a budget of time (SetBudget,
+// DefaultFrameBudget): it is first read by the hand-written detector after
+// two binarisations, a few triples each (between them they read every kind
+// of frame measured: about 5 to 10 ms on one core for 1280x720); a frame
+// that shows fewer than three confirmed finder patterns is given up there
+// (a frame with no code costs about 10 ms); others go on, while the budget
+// lasts, with gozxing (fast, then inverted), the hand-written detector
+// after more binarisations and more triples, and gozxing with TRY_HARDER.
+// A Scanner remembers where the last code was and which attempt read it,
+// and tries that attempt on the region around it first. A still image
+// (Image, and the images of a PDF) is read by gozxing first, as before,
+// then by the hand-written detector, within StillBudget. A read whose text
+// the Scanner's validator (SetAccept) refuses is passed over. A symbol of
+// a structured-append sequence is refused, being only part of a message.
 //
 // Parsing PDF files is pdfcpu's (github.com/pdfcpu/pdfcpu, pure Go, builds
 // with CGO_ENABLED=0 for Android and iOS): cross-reference tables and
@@ -31,7 +72,7 @@
 // links of it adds about 1 MB to an arm64 build that already has net/http
 // and x/text, as the app has.
 //
-// Hand-written here, because no library in use does it:
+// Hand-written here too, because no library in use does it:
 //   - a bounded search of finder patterns (harder.go), from gozxing's own
 //     pieces: gozxing's finder stops at the first three patterns it
 //     confirms, and the data of a large code can hold a finder-like

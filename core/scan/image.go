@@ -7,6 +7,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"time"
 )
 
 // format is a kind of file, sniffed from its content.
@@ -208,7 +209,8 @@ func toGray(img image.Image) *image.Gray {
 // decodeStill reads a code from a still image: at full resolution and,
 // when large, downscaled so that its longer side is at most stillSide
 // (tried first: quicker) and once more halved; when small, upscaled
-// twice. Each is read fast, with TRY_HARDER and inverted.
+// twice. Each is read fast, with TRY_HARDER and inverted, by gozxing,
+// then by the hand-written detector, within StillBudget.
 func decodeStill(g *image.Gray) (Result, error) {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	side := max(w, h)
@@ -233,11 +235,28 @@ func decodeStill(g *image.Gray) (Result, error) {
 			planes = append(planes, plane{func() *image.Gray { return double(g) }, 0.5})
 		}
 	}
-	for _, p := range planes {
-		res, _, ok := decodePlane(p.make(), attempts{tryHarder: true, inverted: true, invertedHard: true})
+	deadline := time.Now().Add(StillBudget * budgetScale)
+	made := make([]*image.Gray, len(planes))
+	for i, p := range planes {
+		made[i] = p.make()
+		res, _, ok := decodePlane(made[i], attempts{tryHarder: true, inverted: true, invertedHard: true})
 		if ok {
 			res.Bounds = scaleRect(res.Bounds, p.scale).Intersect(g.Rect)
 			return res, nil
+		}
+	}
+	// Then the hand-written detector (blur, small modules, tilt), on
+	// each plane, while the budget lasts.
+	var sc scratch
+	for _, bz := range []binarisation{binSmooth, binWide, binPlain, binNarrow, binSoft} {
+		for i, p := range planes {
+			if time.Now().After(deadline) {
+				return Result{}, ErrNotFound
+			}
+			if res, ok := sc.readHand(made[i], bz, handTriples, nil, deadline); ok {
+				res.Bounds = scaleRect(res.Bounds, p.scale).Intersect(g.Rect)
+				return res, nil
+			}
 		}
 	}
 	return Result{}, ErrNotFound

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
@@ -48,31 +49,60 @@ const (
 )
 
 // Scanner reads codes from successive frames of a live camera. It keeps
-// state between frames — where the code was last read and whether it was
-// light on dark — so there is one Scanner per camera stream. A Scanner is
-// not safe for concurrent use.
+// state between frames — where the code was last read, whether it was
+// light on dark, which attempt read it — so there is one Scanner per
+// camera stream. A Scanner is not safe for concurrent use.
 type Scanner struct {
 	last     image.Rectangle // where the last frame's code was, in frame coordinates
 	inverted bool            // the last code read was light on dark
+	strategy int             // the attempt that read the last code, plus one; 0 for none
+	budget   time.Duration   // 0 for DefaultFrameBudget
+	accept   func(text string) bool
+	sc       scratch
 }
+
+// Budgets of time: a frame's reading stops when its budget is spent (the
+// camera gives the next one), a still image's, PDF's or file's too.
+const (
+	DefaultFrameBudget = 60 * time.Millisecond
+	StillBudget        = 1500 * time.Millisecond
+)
 
 // NewScanner returns a Scanner for a new camera stream.
 func NewScanner() *Scanner { return &Scanner{} }
+
+// SetAccept sets a validator of the texts read: a read whose text it
+// refuses is passed over and the search goes on (a code of another kind
+// in view, read exactly, is not the one wanted). nil accepts every text,
+// as a new Scanner does.
+func (s *Scanner) SetAccept(accept func(text string) bool) { s.accept = accept }
+
+// SetBudget sets how long Frame may work on one frame before it gives up
+// with ErrNotFound; 0 restores DefaultFrameBudget. A frame with nothing
+// like a code in it is given up far sooner.
+func (s *Scanner) SetBudget(d time.Duration) { s.budget = max(d, 0) }
 
 // Frame reads a code from one camera frame: luma is its 8-bit luminance
 // plane (the Y of YUV), for example 1280x720. Stride and Rect are honoured,
 // so a sub-image (a crop of a larger plane) can be given as it is, and the
 // bounds found are in its coordinates. When the last frame had a code,
-// the region around it is tried first. Frame returns ErrNotFound when the
-// frame shows no readable code, ErrTooLarge for a plane above MaxPixels,
-// and another error for a nil plane or one whose Pix is shorter than its
-// Rect and Stride say.
+// the region around it is tried first, by the attempt that read it. Frame
+// returns ErrNotFound when the frame shows no readable code or its budget
+// (SetBudget) is spent, ErrTooLarge for a plane above MaxPixels, and
+// another error for a nil plane or one whose Pix is shorter than its Rect
+// and Stride say.
 func (s *Scanner) Frame(luma *image.Gray) (Result, error) {
 	if err := checkPlane(luma); err != nil {
 		return Result{}, err
 	}
+	budget := s.budget
+	if budget == 0 {
+		budget = DefaultFrameBudget
+	}
+	deadline := time.Now().Add(budget * budgetScale)
 	r := luma.Rect
-	if !s.last.Empty() {
+	tracked := !s.last.Empty()
+	if tracked {
 		// The code moves little from one frame to the next: the region
 		// around it is small, so its reading is quick and its
 		// binarisation local. Tried once: a miss forgets the region.
@@ -81,23 +111,78 @@ func (s *Scanner) Frame(luma *image.Gray) (Result, error) {
 		s.last = image.Rectangle{}
 		if area(crop)*2 <= area(r) {
 			sub := luma.SubImage(crop).(*image.Gray)
-			if res, inv, ok := decodePlane(sub, attempts{inverted: true, invertedFirst: s.inverted}); ok {
-				s.remember(res, inv)
+			first := max(s.strategy-1, 0)
+			if res, inv, ok := s.try(sub, first, deadline); ok {
+				s.remember(res, inv, first)
 				return res, nil
 			}
 		}
 	}
-	res, inv, ok := decodePlane(luma, attempts{tryHarder: true, inverted: true, invertedFirst: s.inverted})
-	if !ok {
-		return Result{}, ErrNotFound
+	s.sc.strong, s.sc.stopped = 0, false
+	for i := range liveStrategies {
+		if i == len(cheapStrategies) && !tracked && s.sc.strong < 3 {
+			// Nothing like a code's three finder patterns: no more work
+			// on this frame.
+			break
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		if res, inv, ok := s.try(luma, i, deadline); ok {
+			s.remember(res, inv, i)
+			return res, nil
+		}
 	}
-	s.remember(res, inv)
-	return res, nil
+	return Result{}, ErrNotFound
 }
 
-func (s *Scanner) remember(res Result, inverted bool) {
-	s.last, s.inverted = res.Bounds, inverted
+// try reads g by the strategy i.
+func (s *Scanner) try(g *image.Gray, i int, deadline time.Time) (Result, bool, bool) {
+	return liveStrategies[i](&s.sc, g, s.inverted, s.accept, deadline)
 }
+
+func (s *Scanner) remember(res Result, inverted bool, strategy int) {
+	s.last, s.inverted, s.strategy = res.Bounds, inverted, strategy+1
+}
+
+// A strategy is one attempt at reading a plane; it says whether the code
+// it read was inverted.
+type strategy func(sc *scratch, g *image.Gray, invertedFirst bool, accept func(string) bool, deadline time.Time) (Result, bool, bool)
+
+func hand(bz binarisation, limit int) strategy {
+	return func(sc *scratch, g *image.Gray, _ bool, accept func(string) bool, deadline time.Time) (Result, bool, bool) {
+		res, ok := sc.readHand(g, bz, limit, accept, deadline)
+		return res, false, ok
+	}
+}
+
+func gozxingRead(a attempts) strategy {
+	return func(sc *scratch, g *image.Gray, invertedFirst bool, accept func(string) bool, _ time.Time) (Result, bool, bool) {
+		a.invertedFirst = invertedFirst
+		res, inv, ok := decodePlane(g, a)
+		if ok && accept != nil && !accept(res.Text) {
+			return Result{}, false, false
+		}
+		return res, inv, ok
+	}
+}
+
+var (
+	// cheapStrategies are tried on every frame: the hand-written detector
+	// after two binarisations (between them they read the frames of every
+	// kind measured), about 5 ms each on one core for a 1280x720 frame.
+	cheapStrategies = []strategy{hand(binSmooth, cheapTriples), hand(binWide, cheapTriples)}
+	// liveStrategies go on, while the budget lasts, for a frame that
+	// shows finder patterns: gozxing (its own binariser and detector, fast,
+	// also inverted), the hand-written detector after other
+	// binarisations, gozxing with TRY_HARDER and every triple.
+	liveStrategies = append(cheapStrategies[:len(cheapStrategies):len(cheapStrategies)],
+		gozxingRead(attempts{inverted: true}),
+		hand(binSmooth, handTriples), hand(binWide, handTriples),
+		hand(binPlain, handTriples), hand(binNarrow, handTriples), hand(binSoft, handTriples),
+		gozxingRead(attempts{tryHarder: true, inverted: true}),
+	)
+)
 
 // Frame reads a code from one frame, with no state: NewScanner().Frame.
 func Frame(luma *image.Gray) (Result, error) { return NewScanner().Frame(luma) }
