@@ -22,7 +22,7 @@ FUZZ_TARGETS := core/glyph:FuzzDecode core/glyph:FuzzDecodeCOSE core/glyph:FuzzC
                 core/pagopa:FuzzParseQR
 FUZZ_TIME    ?= 4s
 
-.PHONY: all deps test-deps build run server test vet lint check-core fuzz fuzz-short bench screenshots package clean
+.PHONY: all deps test-deps build run server test vet lint check-core fuzz fuzz-short bench bench-scan screenshots package clean
 
 all: build
 
@@ -77,6 +77,13 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -tags ci ./...
 	$(GO) run ./bench/dossierload
+
+# Sportello's scan pipeline and zxing-cpp (the npm package zxing-wasm, run
+# by Node, offline) on the very same rendered camera frames (bench/scan).
+bench-scan:
+	@command -v node >/dev/null && command -v npm >/dev/null || scripts/apt-ensure nodejs npm
+	@[ -d bench/scan/zxing/node_modules/zxing-wasm ] || npm ci --prefix bench/scan/zxing --no-audit --no-fund
+	$(GO) run ./bench/scan
 
 # Every screen as PNG, desktop and phone sizes, through Fyne's test driver.
 screenshots:
