@@ -54,9 +54,28 @@
 // lasts, with gozxing (fast, then inverted), the hand-written detector
 // after more binarisations and more triples, and gozxing with TRY_HARDER.
 // A Scanner remembers where the last code was and which attempt read it,
-// and tries that attempt on the region around it first. A still image
-// (Image, and the images of a PDF) is read by gozxing first, as before,
-// then by the hand-written detector, within StillBudget. A read whose text
+// and tries that attempt on the region around it first. The large
+// buffers of a reading (the integral image and the bit plane) are pooled,
+// so a new Scanner costs no allocation of them.
+//
+// The version information of a code from version 7 is looked for at the
+// dimension measured and one and two versions either side of it: on a
+// small blurred code (3 px a module) the module size measured from the
+// finder patterns' rings can be some 8% off, two versions at version 21,
+// and the version information then read where that dimension puts it
+// fails. (Reading it so lets a version 21 code at 3 px a module read in
+// the cheap passes, within DefaultFrameBudget.)
+//
+// A still image (Image, Still for a decoded plane, and the images of a
+// PDF), within StillBudget: a plane of a million pixels or more (a photo
+// or scan of a whole certificate page) is first searched for finder
+// patterns on a half-scale copy (a module of three pixels is one and a
+// half there, enough to find the patterns, not to read the code), and the
+// region around each, as far as a version 21 code reaches, is read at full
+// resolution by the hand-written detector: a few milliseconds for a
+// 1240x1754 page where reading the whole page costs tens. Then gozxing on
+// the whole image (and a downscaled or upscaled copy), then the
+// hand-written detector on those. A read whose text
 // the Scanner's validator (SetAccept) refuses is passed over. A symbol of
 // a structured-append sequence is refused, being only part of a message.
 //

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"image"
+	"sync"
 	"time"
 
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
@@ -42,6 +43,28 @@ type scratch struct {
 	sharp   []float64
 	strong  int // the most finder patterns seen twice or more in one pass
 	stopped bool
+}
+
+// planes are the large buffers of a scratch (the integral image and the
+// bit plane, some 5 MB for a 1280x720 frame), pooled: a Scanner borrows
+// them for a frame, so that a new Scanner (or a still image) does not
+// allocate and fault them in anew, nor leave them to the collector.
+type planes struct {
+	sums []uint32
+	pix  []uint8
+}
+
+var planePool = sync.Pool{New: func() any { return new(planes) }}
+
+// borrow gives sc pooled buffers; release returns them.
+func (sc *scratch) borrow() {
+	p := planePool.Get().(*planes)
+	sc.ii.sums, sc.b.pix, sc.iiFor = p.sums, p.pix, nil
+}
+
+func (sc *scratch) release() {
+	planePool.Put(&planes{sums: sc.ii.sums, pix: sc.b.pix})
+	sc.ii.sums, sc.b.pix, sc.iiFor = nil, nil, nil
 }
 
 // How many triples of finder patterns one pass tries: a cheap pass, on

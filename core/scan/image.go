@@ -7,6 +7,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -206,7 +207,30 @@ func toGray(img image.Image) *image.Gray {
 	return out
 }
 
-// decodeStill reads a code from a still image: at full resolution and,
+// Still reads a code from the luminance plane of a still image (a photo
+// or scan of a page, already decoded and upright), as Image does after
+// decoding a file: within StillBudget, not a camera frame's budget. Stride
+// and Rect are honoured; the bounds are in the plane's coordinates. It
+// returns ErrNotFound when the plane shows no readable code, ErrTooLarge
+// for a plane above MaxPixels.
+func Still(luma *image.Gray) (Result, error) {
+	if err := checkPlane(luma); err != nil {
+		return Result{}, err
+	}
+	g := luma
+	if g.Rect.Min != (image.Point{}) {
+		g = &image.Gray{Pix: g.Pix[g.PixOffset(g.Rect.Min.X, g.Rect.Min.Y):], Stride: g.Stride, Rect: image.Rect(0, 0, g.Rect.Dx(), g.Rect.Dy())}
+	}
+	res, err := decodeStill(g)
+	if err == nil {
+		res.Bounds = res.Bounds.Add(luma.Rect.Min)
+	}
+	return res, err
+}
+
+// decodeStill reads a code from a still image: a large one first in the
+// regions where a half-scale copy shows finder patterns (readRegions);
+// then at full resolution and,
 // when large, downscaled so that its longer side is at most stillSide
 // (tried first: quicker) and once more halved; when small, upscaled
 // twice. Each is read fast, with TRY_HARDER and inverted, by gozxing,
@@ -236,6 +260,16 @@ func decodeStill(g *image.Gray) (Result, error) {
 		}
 	}
 	deadline := time.Now().Add(StillBudget * budgetScale)
+	var sc scratch
+	sc.borrow()
+	defer sc.release()
+	// A page (a photo or scan of a whole certificate) is mostly text: the
+	// code's region is looked for on a half-scale plane first, and read
+	// at full resolution there, which costs a few milliseconds where a
+	// reading of the whole page costs tens.
+	if res, ok := sc.readRegions(g, deadline); ok {
+		return res, nil
+	}
 	made := make([]*image.Gray, len(planes))
 	for i, p := range planes {
 		made[i] = p.make()
@@ -247,7 +281,6 @@ func decodeStill(g *image.Gray) (Result, error) {
 	}
 	// Then the hand-written detector (blur, small modules, tilt), on
 	// each plane, while the budget lasts.
-	var sc scratch
 	for _, bz := range []binarisation{binSmooth, binWide, binPlain, binNarrow, binSoft} {
 		for i, p := range planes {
 			if time.Now().After(deadline) {
@@ -262,9 +295,60 @@ func decodeStill(g *image.Gray) (Result, error) {
 	return Result{}, ErrNotFound
 }
 
+// readRegions reads the regions of g where a half-scale copy shows
+// finder patterns: the copy is binarised and searched for them (at half
+// scale a module of three pixels has one and a half, enough to find a
+// finder pattern, not to read the code), and the region around each
+// pattern, most confirmed first, as far as a code of regionReach modules
+// reaches whichever of its corners the pattern is, is read at full
+// resolution by the hand-written detector. Only for a plane of a million
+// pixels or more; a pattern inside a region already read is passed over,
+// and no region larger than half the plane is read.
+func (sc *scratch) readRegions(g *image.Gray, deadline time.Time) (Result, bool) {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	if int64(w)*int64(h) < regionMinPixels {
+		return Result{}, false
+	}
+	hg := half(g)
+	sc.ii.build(hg)
+	sc.iiFor = nil // built for a plane of its own: readHand builds it anew
+	binarise(&sc.b, hg, &sc.ii, binNarrow.win, binNarrow.k, binNarrow.minDiff, false, binNarrow.smooth)
+	fs := findFinders(&sc.b, 1, nil)
+	var tried []image.Rectangle
+	for _, c := range fs {
+		if len(tried) >= maxRegions || time.Now().After(deadline) {
+			break
+		}
+		x, y := int(c.x*2), int(c.y*2)
+		if slices.ContainsFunc(tried, func(t image.Rectangle) bool { return image.Pt(x, y).In(t) }) {
+			continue
+		}
+		reach := int(regionReach * c.size * 2 / 7) // in full-scale pixels
+		r := image.Rect(x-reach, y-reach, x+reach, y+reach).Intersect(image.Rect(0, 0, w, h))
+		if area(r)*2 > int64(w)*int64(h) {
+			continue
+		}
+		tried = append(tried, r)
+		sub := g.SubImage(r.Add(g.Rect.Min)).(*image.Gray)
+		for _, bz := range []binarisation{binWide, binSmooth, binPlain, binNarrow} {
+			if time.Now().After(deadline) {
+				return Result{}, false
+			}
+			if res, ok := sc.readHand(sub, bz, regionTriples, nil, deadline); ok {
+				return res, true
+			}
+		}
+	}
+	return Result{}, false
+}
+
 // Sizes of the planes of a still image.
 const (
 	stillSide         = 2000       // the longer side of a downscaled copy
 	minStillSide      = 500        // no smaller copy than this
 	maxUpscaledPixels = 16_000_000 // no larger upscaled copy than this
+	regionMinPixels   = 1_000_000  // a plane searched for regions at half scale first
+	maxRegions        = 4          // regions read at most
+	regionReach       = 105        // modules from a finder pattern's centre a region reaches
+	regionTriples     = 12         // triples tried a binarisation of a region
 )

@@ -189,10 +189,25 @@ func (r *reader) readTriple(t tri) (Result, bool) {
 	// Versions 7 and above say their version: a dimension misjudged by a
 	// version or two is corrected so, and only that one is tried.
 	dims := []int{d0, d0 + 4, d0 - 4}
-	if d0 >= 45 {
-		if h, ok := fitHomography([]pt{{3.5, 3.5}, {float64(d0) - 3.5, 3.5}, {3.5, float64(d0) - 3.5}}, []pt{tl, tr, bl}); ok {
-			if v := r.versionInfo(h, d0); v != 0 && iabs(v-d0) <= 8 {
+	// The version information is read where a dimension puts it: seven
+	// modules or so from a finder pattern's centre, so a dimension
+	// misjudged by two versions (a module size measured some 8% off on a
+	// blurred small code) misses it. It is looked for at the dimension
+	// measured, then one and two versions either side; a version it says
+	// is trusted only near the dimension it was read at.
+	if d0 >= 41 {
+	search:
+		for _, c := range [...]int{d0, d0 + 4, d0 - 4, d0 + 8, d0 - 8} {
+			if c < 45 || c > 177 {
+				continue
+			}
+			h, ok := fitHomography([]pt{{3.5, 3.5}, {float64(c) - 3.5, 3.5}, {3.5, float64(c) - 3.5}}, []pt{tl, tr, bl})
+			if !ok {
+				continue
+			}
+			if v := r.versionInfo(h, c); v != 0 && iabs(v-c) <= 4 {
 				dims = []int{v, d0}
+				break search
 			}
 		}
 	}

@@ -100,6 +100,8 @@ func (s *Scanner) Frame(luma *image.Gray) (Result, error) {
 		budget = DefaultFrameBudget
 	}
 	deadline := time.Now().Add(budget * budgetScale)
+	s.sc.borrow()
+	defer s.sc.release()
 	r := luma.Rect
 	tracked := !s.last.Empty()
 	if tracked {
