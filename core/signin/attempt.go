@@ -6,9 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sportello/sportello/core"
+	"github.com/sportello/sportello/core/loopback"
 )
 
 // Attempt is one sign-in in progress: a loopback listener waits for the
@@ -32,37 +31,25 @@ type Attempt struct {
 	verifier string
 	state    string
 	nonce    string
-	ln       net.Listener
-	srv      *http.Server
-	result   chan callback
-}
-
-type callback struct {
-	code string
-	err  error
+	rcv      *loopback.Receiver
 }
 
 // Begin starts a sign-in to the backend at issuer (its base URL) for site: it
 // reads the backend's configuration and listens on 127.0.0.1 at a free port
 // for the redirect (RFC 8252 section 7.3). Close the attempt when done.
 func (s *Service) Begin(ctx context.Context, site, issuer string) (*Attempt, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	a := &Attempt{svc: s, site: site, verifier: oauth2.GenerateVerifier(), state: random(), nonce: random()}
+	rcv, err := loopback.Listen("/callback", a.callback)
 	if err != nil {
 		return nil, err
 	}
-	redirect := "http://" + ln.Addr().String() + "/callback"
-	b, err := s.discover(ctx, issuer, redirect)
+	b, err := s.discover(ctx, issuer, rcv.URL())
 	if err != nil {
-		ln.Close()
+		rcv.Close()
 		return nil, err
 	}
-	a := &Attempt{svc: s, site: site, backend: b, verifier: oauth2.GenerateVerifier(),
-		state: random(), nonce: random(), ln: ln, result: make(chan callback, 1)}
+	a.backend, a.rcv = b, rcv
 	a.AuthURL = b.config.AuthCodeURL(a.state, oauth2.S256ChallengeOption(a.verifier), oidc.Nonce(a.nonce))
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /callback", a.callback)
-	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go a.srv.Serve(ln)
 	return a, nil
 }
 
@@ -72,60 +59,45 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// callback receives the browser's redirect. Only the first answer that
-// carries this attempt's state counts.
-func (a *Attempt) callback(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var cb callback
+// check reads the browser's redirect: the code, or why there is none.
+func (a *Attempt) check(q url.Values) (string, error) {
 	switch {
 	case q.Get("state") != a.state:
-		cb.err = ErrBadCallback
+		return "", ErrBadCallback
 	case q.Get("error") != "":
-		cb.err = fmt.Errorf("%w (%s)", ErrDenied, q.Get("error"))
+		return "", fmt.Errorf("%w (%s)", ErrDenied, q.Get("error"))
 	case q.Get("code") == "":
-		cb.err = ErrBadCallback
-	default:
-		cb.code = q.Get("code")
+		return "", ErrBadCallback
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if cb.err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprint(w, page("Accesso non riuscito", "Sign-in failed", "Torna a Sportello e riprova.", "Go back to Sportello and try again."))
-	} else {
-		fmt.Fprint(w, page("Accesso completato", "Signed in", "Puoi chiudere questa pagina e tornare a Sportello.", "You can close this page and go back to Sportello."))
-	}
-	if cb.err == ErrBadCallback {
-		return // a stray request: keep waiting for the real answer
-	}
-	select {
-	case a.result <- cb:
-	default:
-	}
+	return q.Get("code"), nil
 }
 
-func page(titleIT, titleEN, bodyIT, bodyEN string) string {
-	e := html.EscapeString
-	return `<!doctype html><html lang="it"><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-		`<title>Sportello</title><body style="font-family:sans-serif;max-width:32em;margin:3em auto;padding:0 1em">` +
-		`<h1>` + e(titleIT) + `</h1><p>` + e(bodyIT) + `</p><hr><h2 lang="en">` + e(titleEN) + `</h2><p lang="en">` + e(bodyEN) + `</p></body></html>`
+// callback answers the browser's redirect. Only the first answer that
+// carries this attempt's state counts; a stray request keeps the wait going.
+func (a *Attempt) callback(q url.Values) loopback.Answer {
+	_, err := a.check(q)
+	if err != nil {
+		return loopback.Answer{Status: http.StatusBadRequest, Done: err != ErrBadCallback,
+			Page: loopback.Page("Accesso non riuscito", "Sign-in failed", "Torna a Sportello e riprova.", "Go back to Sportello and try again.")}
+	}
+	return loopback.Answer{Done: true,
+		Page: loopback.Page("Accesso completato", "Signed in", "Puoi chiudere questa pagina e tornare a Sportello.", "You can close this page and go back to Sportello.")}
 }
 
 // Wait blocks until the browser comes back (or ctx ends), then exchanges the
 // code with the PKCE verifier, verifies the ID token and its nonce, and saves
 // the session in the secret store.
 func (a *Attempt) Wait(ctx context.Context) (Session, error) {
-	var cb callback
-	select {
-	case cb = <-a.result:
-	case <-ctx.Done():
-		return Session{}, ctx.Err()
+	q, err := a.rcv.Wait(ctx)
+	if err != nil {
+		return Session{}, err
 	}
-	if cb.err != nil {
-		return Session{}, cb.err
+	code, err := a.check(q)
+	if err != nil {
+		return Session{}, err
 	}
 	s := a.svc
-	tok, err := a.backend.config.Exchange(s.ctx(ctx), cb.code, oauth2.VerifierOption(a.verifier))
+	tok, err := a.backend.config.Exchange(s.ctx(ctx), code, oauth2.VerifierOption(a.verifier))
 	if err != nil {
 		return Session{}, fmt.Errorf("%w: code exchange: %v", ErrDenied, err)
 	}
@@ -161,11 +133,7 @@ func (a *Attempt) Wait(ctx context.Context) (Session, error) {
 }
 
 // Close stops the loopback listener.
-func (a *Attempt) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = a.srv.Shutdown(ctx)
-}
+func (a *Attempt) Close() { a.rcv.Close() }
 
 // Identity is a test identity offered by a backend's test identity provider.
 type Identity struct {
@@ -232,7 +200,7 @@ func (a *Attempt) CompleteAsTestIdentity(ctx context.Context, fiscalCode string)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Host != a.ln.Addr().String() {
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Host != a.rcv.Addr() {
 		return fmt.Errorf("%w: the test sign-in did not come back to the app (%d)", ErrDenied, resp.StatusCode)
 	}
 	return nil
