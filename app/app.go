@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"os"
 	"time"
 
@@ -55,6 +56,12 @@ type ui struct {
 	signingIn *signInScreen
 	settings  *settingsScreen
 	verif     verifierState // the offline verifier (verifier.go)
+	// openURL opens a payment page in the browser; nil for the app's
+	// OpenURL (tests play the browser).
+	openURL func(*url.URL) error
+	// creditor is the municipality's fiscal code, the creditor of its
+	// pagoPA notices (from the home screen's data).
+	creditor string
 }
 
 // Run shows the app in a window and blocks until it closes. a comes from
@@ -134,6 +141,7 @@ func (u *ui) showMain() {
 	if u.dossier != nil {
 		u.dossier.load()
 		u.settings.account.load()
+		u.dossier.resumePayments()
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/core/dossier"
+	"github.com/sportello/sportello/core/payments"
 )
 
 // dossierScreen is the Fascicolo del Cittadino: cards of everything the
@@ -27,6 +28,9 @@ type dossierScreen struct {
 	syncing   bool
 	detail    string      // the open section, "" for the overview
 	wizard    *certWizard // the certificate request under way
+	fines     finesState  // plates and fines (fines.go)
+	pay       *payFlow    // the payment under way (pay.go)
+	resumed   []payments.Result
 
 	root *fyne.Container // the overview or a section, replaced whole
 }
@@ -104,6 +108,7 @@ func (d *dossierScreen) refreshNow(ctx context.Context) {
 		d.render()
 		d.u.updateDossierTab()
 	})
+	d.refreshFines(ctx)
 }
 
 func (d *dossierScreen) failed(err error) {
@@ -168,6 +173,7 @@ func (d *dossierScreen) switchTo(cf string) {
 		return
 	}
 	d.actingFor, d.have, d.detail, d.snap = cf, false, "", dossier.Snapshot{}
+	d.pay = nil
 	d.load()
 }
 
@@ -181,6 +187,7 @@ func (d *dossierScreen) overview() fyne.CanvasObject {
 		msg.Importance = widget.WarningImportance
 		objs = append(objs, widget.NewCard("", "", container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, msg)))
 	}
+	objs = append(objs, d.resumedCards()...)
 	for _, pr := range dossier.Prompts(dos, d.u.today()) {
 		objs = append(objs, d.promptCard(pr))
 	}

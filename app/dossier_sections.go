@@ -36,7 +36,18 @@ func (d *dossierScreen) section(kind string) fyne.CanvasObject {
 	case "vehicles":
 		return d.sectionPage(lang.X("dossier.vehicles", "Vehicles"), d.vehicles(dos.Vehicles)...)
 	case "fines":
-		return d.sectionPage(lang.X("dossier.fines", "Fines"), d.fines(dos.Fines)...)
+		if d.actingFor == "" {
+			return d.sectionPage(lang.X("dossier.fines", "Fines"), d.finesSection()...)
+		}
+		return d.sectionPage(lang.X("dossier.fines", "Fines"), d.fineList(dos.Fines)...)
+	case "plate_add":
+		return d.addPlatePage()
+	case "notice":
+		return d.noticePage()
+	case "pay":
+		if d.pay != nil {
+			return d.pay.page()
+		}
 	case "payments":
 		return d.sectionPage(lang.X("dossier.payments", "Payments"), d.payments(dos.Payments)...)
 	case "certificates":
@@ -151,6 +162,12 @@ func (d *dossierScreen) tari(positions []core.TARIPosition) []fyne.CanvasObject 
 			box.Add(line)
 			box.Add(st)
 			box.Add(notice)
+			if in.PaidOn == nil && d.actingFor == "" && d.u.creditor != "" {
+				ref := core.NoticeRef{NoticeNumber: in.NoticeNumber, CreditorFiscalCode: d.u.creditor}
+				pay := widget.NewButtonWithIcon(lang.X("pay.pay", "Pay"), theme.ConfirmIcon(), func() { d.startPay([]core.NoticeRef{ref}, "tari") })
+				pay.Importance = widget.HighImportance
+				box.Add(container.NewHBox(pay))
+			}
 		}
 		out = append(out, widget.NewCard(lang.X("dossier.tari_year", "TARI {{.Year}}", map[string]any{"Year": p.Year}), "", box))
 	}
@@ -172,7 +189,7 @@ func (d *dossierScreen) vehicles(list []core.Vehicle) []fyne.CanvasObject {
 	return out
 }
 
-func (d *dossierScreen) fines(list []core.Fine) []fyne.CanvasObject {
+func (d *dossierScreen) fineList(list []core.Fine) []fyne.CanvasObject {
 	if len(list) == 0 {
 		return []fyne.CanvasObject{empty(lang.X("dossier.fines_empty", "No fines for your vehicles."))}
 	}

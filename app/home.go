@@ -105,6 +105,7 @@ func (h *homeScreen) showError(err error) {
 // show lays out info. It runs on the UI goroutine.
 func (h *homeScreen) show(info municipality.Info) {
 	m := info.Municipality
+	h.u.creditor = m.FiscalCode
 	objs := []fyne.CanvasObject{h.header(info), h.u.verifyEntry(), h.accountCard()}
 	if info.Stale != nil {
 		objs = append(objs, h.offlineBanner(info))
