@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/core/plate"
+	"github.com/sportello/sportello/server"
 	"github.com/sportello/sportello/server/demo"
 	"github.com/sportello/sportello/server/store"
 )
@@ -120,4 +123,60 @@ func parseWhen(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("--when %q: use RFC 3339 or \"2006-01-02 15:04\"", s)
+}
+
+// paperNotice renders the paper pagoPA notice of an unpaid notice (a fine,
+// a TARI instalment) to a PDF or a PNG, to try the app's scan with.
+func paperNotice(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("notice", stderr)
+	db := fs.String("db", "sportello.db", "SQLite database file")
+	number := fs.String("notice", "", "the pagoPA notice number (18 digits)")
+	out := fs.String("out", "", "the file to write: .pdf or .png")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ext := strings.ToLower(filepath.Ext(*out))
+	switch {
+	case *number == "" || *out == "":
+		return usageError{errors.New("--notice and --out are required")}
+	case ext != ".pdf" && ext != ".png":
+		return usageError{errors.New("--out ends in .pdf or .png")}
+	}
+	st, err := openExisting(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := time.Now()
+	n, err := st.PaperNotice(ctx, strings.Join(strings.Fields(*number), ""), now)
+	switch {
+	case errors.Is(err, store.ErrNoticeUnknown):
+		return fmt.Errorf("there is no fine or TARI instalment with notice number %s", *number)
+	case errors.Is(err, store.ErrNoticePaid):
+		return fmt.Errorf("the notice %s is paid", *number)
+	case errors.Is(err, store.ErrNoticeCancelled):
+		return fmt.Errorf("the notice %s is cancelled", *number)
+	case errors.Is(err, store.ErrNoticeExpired):
+		return fmt.Errorf("the notice %s can no longer be paid", *number)
+	case err != nil:
+		return err
+	}
+	paper, err := server.NewPaperNotice(n, now)
+	if err != nil {
+		return err
+	}
+	var data []byte
+	if ext == ".pdf" {
+		data, err = paper.PDF()
+	} else {
+		data, err = paper.PNG()
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, data, 0o644); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, paper)
+	return err
 }

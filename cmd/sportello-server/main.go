@@ -7,6 +7,7 @@
 //	sportello-server issue --db sportello.db --holder CF --type TYPE [--subject CF] [--exemption CODE | --marca ID --marca-date YYYY-MM-DD] --out FILE.pdf
 //	sportello-server revoke --db sportello.db --serial SERIAL
 //	sportello-server fine --db sportello.db --plate PLATE --article ART --amount CENTS [--when TIME] [--place TEXT]
+//	sportello-server notice --db sportello.db --notice NUMBER --out FILE.pdf|FILE.png
 //	sportello-server trust-anchor --db sportello.db
 //	sportello-server rotate-signer --db sportello.db [--overlap 30d]
 //	sportello-server glyph-sizes --db sportello.db
@@ -49,6 +50,9 @@ commands:
                  (fine --db sportello.db --plate PLATE --article ART --amount CENTS
                  [--maximum CENTS] [--when TIME] [--place TEXT] [--notified YYYY-MM-DD]);
                  fine --db sportello.db --cancel NOTICE cancels one
+  notice         render the paper pagoPA notice of an unpaid fine or TARI instalment,
+                 with its QR code and Poste Data Matrix
+                 (notice --db sportello.db --notice NUMBER --out FILE.pdf|FILE.png)
   trust-anchor   print the trust anchor's public key (PEM), which verifiers pin
   rotate-signer  add a new glyph-signing key; the old ones stay in the trust list
                  for the overlap (rotate-signer --db sportello.db [--overlap 30d])
@@ -83,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = revoke(ctx, args[1:], stdout, stderr)
 	case "fine":
 		err = fine(ctx, args[1:], stdout, stderr)
+	case "notice":
+		err = paperNotice(ctx, args[1:], stdout, stderr)
 	case "trust-anchor":
 		err = trustAnchor(ctx, args[1:], stdout, stderr)
 	case "rotate-signer":

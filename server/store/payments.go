@@ -688,3 +688,36 @@ func (s *Store) NoticePayments(ctx context.Context) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// PaperNotice is what the paper pagoPA notice of a fine or a TARI
+// instalment prints: what it costs at the printing day, and its debtor
+// (the vehicle's owner, the TARI holder; empty when unknown).
+type PaperNotice struct {
+	core.NoticeVerification
+	DebtorFiscalCode string
+	DebtorName       string
+}
+
+// PaperNotice gives the paper notice of an unpaid notice of the
+// municipality; one of the ErrNotice* errors when it cannot be paid (a
+// checkout under way does not prevent printing).
+func (s *Store) PaperNotice(ctx context.Context, notice string, now time.Time) (PaperNotice, error) {
+	creditor, _, err := s.creditor(ctx, s.db)
+	if err != nil {
+		return PaperNotice{}, err
+	}
+	v, err := s.lookupNotice(ctx, s.db, core.NoticeRef{NoticeNumber: notice, CreditorFiscalCode: creditor}, now)
+	if err != nil && !errors.Is(err, ErrNoticeOngoing) {
+		return PaperNotice{}, err
+	}
+	p := PaperNotice{NoticeVerification: v}
+	err = s.db.QueryRowContext(ctx, `SELECT c.fiscal_code, c.name || ' ' || c.surname FROM fines f
+		JOIN vehicles v ON v.plate = f.plate JOIN citizens c ON c.fiscal_code = v.owner_fiscal_code WHERE f.notice_number = ?
+		UNION ALL SELECT c.fiscal_code, c.name || ' ' || c.surname FROM tari_instalments i
+		JOIN tari_positions t ON t.id = i.position_id JOIN citizens c ON c.fiscal_code = t.holder_fiscal_code WHERE i.notice_number = ?
+		LIMIT 1`, notice, notice).Scan(&p.DebtorFiscalCode, &p.DebtorName)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
+	}
+	return p, err
+}
