@@ -7,13 +7,18 @@ package loopback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 )
+
+// ErrClosed is Wait's error once the receiver is closed.
+var ErrClosed = errors.New("loopback: receiver closed")
 
 // Answer is what the receiver tells the browser about one request, and
 // whether that request is the one awaited.
@@ -29,6 +34,10 @@ type Receiver struct {
 	srv    *http.Server
 	path   string
 	result chan url.Values
+	closed chan struct{}
+	once   sync.Once
+
+	delivered sync.Once
 }
 
 // Listen starts a receiver of GET requests to path; accept decides, from
@@ -38,7 +47,7 @@ func Listen(path string, accept func(q url.Values) Answer) (*Receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Receiver{ln: ln, path: path, result: make(chan url.Values, 1)}
+	r := &Receiver{ln: ln, path: path, result: make(chan url.Values, 1), closed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+path, func(w http.ResponseWriter, req *http.Request) {
 		q := req.URL.Query()
@@ -53,10 +62,7 @@ func Listen(path string, accept func(q url.Values) Answer) (*Receiver, error) {
 		if !a.Done {
 			return
 		}
-		select {
-		case r.result <- q:
-		default:
-		}
+		r.delivered.Do(func() { r.result <- q }) // only the first ends a wait
 	})
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go r.srv.Serve(ln)
@@ -69,21 +75,27 @@ func (r *Receiver) Addr() string { return r.ln.Addr().String() }
 // URL is the address the browser comes back to.
 func (r *Receiver) URL() string { return "http://" + r.Addr() + r.path }
 
-// Wait blocks until the awaited return arrives or ctx ends.
+// Wait blocks until the awaited return arrives, ctx ends (its error) or
+// the receiver is closed (ErrClosed).
 func (r *Receiver) Wait(ctx context.Context) (url.Values, error) {
 	select {
 	case q := <-r.result:
 		return q, nil
+	case <-r.closed:
+		return nil, ErrClosed
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-// Close stops the listener.
+// Close stops the listener and ends a Wait; it may be called more than once.
 func (r *Receiver) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = r.srv.Shutdown(ctx)
+	r.once.Do(func() {
+		close(r.closed)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = r.srv.Shutdown(ctx)
+	})
 }
 
 // Page is a small bilingual page telling the citizen to go back to the app.
