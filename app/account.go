@@ -183,6 +183,7 @@ func (a *accountCard) confirmSignOut() {
 // signOut signs out (server and device) and shows the sections again, signed
 // out, with message (if any) on the way.
 func (u *ui) signOut(message string) {
+	u.stopPayment()
 	u.async(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()

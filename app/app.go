@@ -165,6 +165,7 @@ func (u *ui) signedIn() bool {
 }
 
 func (u *ui) close() {
+	u.stopPayment()
 	_ = os.RemoveAll(u.viewerDir())
 	u.closeVerifier()
 	if u.conn != nil {

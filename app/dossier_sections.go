@@ -235,11 +235,7 @@ func (d *dossierScreen) payments(list []core.Payment) []fyne.CanvasObject {
 	}
 	var out []fyne.CanvasObject
 	for _, p := range list {
-		out = append(out, widget.NewCard(formatMoney(p.AmountCents), p.Description, d.u.fieldList([]field{
-			textField(lang.X("dossier.paid", "Paid"), d.u.formatTime(p.PaidAt)),
-			textField(lang.X("dossier.notice_number", "pagoPA notice"), p.NoticeNumber),
-			textField(lang.X("dossier.receipt", "Receipt"), p.Receipt),
-		})))
+		out = append(out, d.receiptCard(p))
 	}
 	return out
 }

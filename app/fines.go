@@ -262,9 +262,12 @@ func (d *dossierScreen) addPlatePage() fyne.CanvasObject {
 		d.startAddPlate()
 	}
 	until := d.u.formatDate(core.DateOf(d.u.now().In(d.u.loc).AddDate(0, core.DeclarationMonths, 0)))
-	decl := widget.NewCheck(lang.X("plates.declare", "I declare that I use this vehicle (self-declaration, DPR 445/2000), valid until {{.Day}}", map[string]any{"Day": until}),
-		func(b bool) { st.declared = b })
-	decl.SetChecked(st.declared)
+	// A bare check next to a wrapped label: a check's own label does not
+	// wrap, and this one is too long for a phone.
+	check := widget.NewCheck("", func(b bool) { st.declared = b })
+	check.SetChecked(st.declared)
+	decl := container.NewBorder(nil, nil, container.NewVBox(check), nil,
+		wrapped(lang.X("plates.declare", "I declare that I use this vehicle (self-declaration, DPR 445/2000), valid until {{.Day}}", map[string]any{"Day": until})))
 	own, notOwn := lang.X("plates.own", "My own vehicle"), lang.X("plates.not_own", "I use a vehicle I do not own")
 	radio := widget.NewRadioGroup([]string{own, notOwn}, nil)
 	radio.Required = true
@@ -275,11 +278,9 @@ func (d *dossierScreen) addPlatePage() fyne.CanvasObject {
 		decl.Hide()
 	}
 	radio.OnChanged = func(s string) {
-		st.notOwned = s == notOwn
-		if st.notOwned {
-			decl.Show()
-		} else {
-			decl.Hide()
+		if st.notOwned != (s == notOwn) {
+			st.notOwned = s == notOwn
+			d.render() // the declaration shows, laid out afresh
 		}
 	}
 	problem := wrapped(st.plateError)
@@ -462,6 +463,24 @@ func (d *dossierScreen) readNoticeFile(r io.ReadCloser) {
 	})
 }
 
+// noticeFileErrorText explains why a notice's photo or PDF gave no notice:
+// the verifier's file messages speak of certificates, so the scan's own
+// failures get a notice's words here.
+func noticeFileErrorText(err error) string {
+	switch {
+	case errors.Is(err, scan.ErrNotFound):
+		return lang.X("notice.file_no_code", "No readable QR code in this file. Choose a sharper photo of the notice, taken straight on, with the whole code in it, or type the notice number and the creditor's fiscal code.")
+	case errors.Is(err, scan.ErrUnsupportedFile):
+		return lang.X("notice.file_unsupported", "This kind of file cannot be read: choose a photo (PNG or JPEG) or the PDF of the notice.")
+	case errors.Is(err, scan.ErrTooLarge):
+		return lang.X("notice.file_too_large", "The file is too large. Choose a smaller photo or the PDF of the notice.")
+	}
+	if t := noticeErrorText(err); t != "" {
+		return t
+	}
+	return fileErrorText(err)
+}
+
 func noticeFromFile(data []byte) (pagopa.Notice, error) {
 	res, err := scan.Bytes(data)
 	if err != nil {
@@ -480,10 +499,7 @@ func (d *dossierScreen) noticeRead(n pagopa.Notice, err error) {
 		return
 	}
 	if err != nil {
-		st.noticeError = noticeErrorText(err)
-		if st.noticeError == "" {
-			st.noticeError = fileErrorText(err)
-		}
+		st.noticeError = noticeFileErrorText(err)
 		d.render()
 		return
 	}

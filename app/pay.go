@@ -230,6 +230,21 @@ func (f *payFlow) await(a *payments.Attempt) {
 	})
 }
 
+// stopPayment ends the wait for the browser and closes the loopback
+// listener (at sign-out, and when the app closes); the pending record stays
+// for the next start, or goes with the personal cache at sign-out.
+func (u *ui) stopPayment() {
+	d := u.dossier
+	if d == nil || d.pay == nil {
+		return
+	}
+	if a := d.pay.attempt; a != nil {
+		d.pay.attempt = nil
+		a.Close()
+	}
+	d.pay = nil
+}
+
 // check asks the outcome without waiting for the browser.
 func (f *payFlow) check() {
 	a := f.attempt
@@ -330,17 +345,58 @@ func (d *dossierScreen) outcomeCards(r payments.Result, actions ...fyne.CanvasOb
 	return out
 }
 
-// receiptCard is a payment with its receipt: open it, save a copy.
+// receiptCard is a payment with its receipt. On the device (sealed): open
+// it, save a copy. Not yet on the device (paid on another device): download
+// it, and keep it sealed.
 func (d *dossierScreen) receiptCard(p core.Payment) fyne.CanvasObject {
-	name := payments.ReceiptName(p.ID)
-	open := widget.NewButtonWithIcon(lang.X("cert.open", "Open PDF"), theme.DocumentIcon(), func() { d.openDocument(name, func() error { return d.fetchReceipt(p.ID) }) })
-	open.Importance = widget.HighImportance
-	save := widget.NewButtonWithIcon(lang.X("cert.save", "Save a copy"), theme.DocumentSaveIcon(), func() { d.saveDocument(name, func() error { return d.fetchReceipt(p.ID) }) })
-	return widget.NewCard(formatMoney(p.AmountCents), "", container.NewVBox(wrapped(p.Description), d.u.fieldList([]field{
+	box := container.NewVBox(wrapped(p.Description), d.u.fieldList([]field{
 		textField(lang.X("dossier.paid", "Paid"), d.u.formatTime(p.PaidAt)),
-		textField(lang.X("dossier.notice_number", "pagoPA notice"), p.NoticeNumber),
+		textField(lang.X("dossier.notice_number", "pagoPA notice"), spaced(p.NoticeNumber)),
 		textField(lang.X("dossier.receipt", "Receipt"), p.Receipt),
-	}), container.NewHBox(open, save)))
+	}))
+	if d.actingFor != "" || p.ID == "" {
+		return widget.NewCard(formatMoney(p.AmountCents), "", box) // a minor's: the receipt is the parent's to fetch
+	}
+	name := payments.ReceiptName(p.ID)
+	if d.hasDocument(name) {
+		state := widget.NewLabel(lang.X("pay.receipt_here", "Receipt saved, encrypted, on this device"))
+		state.Importance = widget.SuccessImportance
+		open := widget.NewButtonWithIcon(lang.X("pay.receipt_open", "Open the receipt"), theme.DocumentIcon(), func() { d.openDocument(name, func() error { return d.fetchReceipt(p.ID) }) })
+		open.Importance = widget.HighImportance
+		save := widget.NewButtonWithIcon(lang.X("cert.save", "Save a copy"), theme.DocumentSaveIcon(), func() { d.saveDocument(name, func() error { return d.fetchReceipt(p.ID) }) })
+		box.Add(container.NewBorder(nil, nil, widget.NewIcon(theme.ConfirmIcon()), nil, state))
+		box.Add(container.NewHBox(open, save))
+	} else {
+		state := wrapped(lang.X("pay.receipt_elsewhere", "The receipt is not on this device yet (the payment was made elsewhere)."))
+		state.Importance = widget.LowImportance
+		download := widget.NewButtonWithIcon(lang.X("pay.receipt_download", "Download the receipt"), theme.DownloadIcon(), func() { d.downloadReceipt(p.ID) })
+		box.Add(state)
+		box.Add(container.NewHBox(download))
+	}
+	return widget.NewCard(formatMoney(p.AmountCents), "", box)
+}
+
+// hasDocument reports whether the device keeps the document name.
+func (d *dossierScreen) hasDocument(name string) bool {
+	folder, err := d.documents()
+	return err == nil && folder.Has(name)
+}
+
+// downloadReceipt fetches a receipt the device lacks, keeps it sealed and
+// shows it among the payments.
+func (d *dossierScreen) downloadReceipt(paymentID string) {
+	d.u.async(func() {
+		err := d.fetchReceipt(paymentID)
+		fyne.Do(func() {
+			if err != nil {
+				if !d.u.sessionEnded(err) {
+					dialog.ShowInformation(lang.X("pay.receipt", "Receipt"), errorText(err), d.u.win)
+				}
+				return
+			}
+			d.render()
+		})
+	})
 }
 
 func (d *dossierScreen) fetchReceipt(paymentID string) error {
