@@ -222,7 +222,7 @@ func (d *dossierScreen) fineCard(f core.FineNotice) fyne.CanvasObject {
 		}
 	}
 	box.Add(d.u.fieldList([]field{
-		textField(lang.X("dossier.notice_number", "pagoPA notice"), spaced(f.NoticeNumber)),
+		textField(lang.X("dossier.notice_number", "pagoPA notice"), pagopa.SpacedNoticeNumber(f.NoticeNumber)),
 		textField(lang.X("dossier.when", "When"), d.u.formatTime(f.CommittedAt)),
 		{label: lang.X("dossier.where", "Where"), value: wrapped(f.Place)},
 		textField(lang.X("dossier.article", "Article"), f.Article),

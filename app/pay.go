@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -159,7 +158,7 @@ func (f *payFlow) summary() []fyne.CanvasObject {
 	for _, v := range f.checked {
 		fields := []field{
 			textField(lang.X("pay.creditor", "Creditor"), v.CreditorName+" · "+v.CreditorFiscalCode),
-			textField(lang.X("dossier.notice_number", "pagoPA notice"), spaced(v.NoticeNumber)),
+			textField(lang.X("dossier.notice_number", "pagoPA notice"), pagopa.SpacedNoticeNumber(v.NoticeNumber)),
 		}
 		if v.DueDate != nil {
 			fields = append(fields, textField(lang.X("pay.due", "Due on"), f.d.u.formatDate(*v.DueDate)))
@@ -351,7 +350,7 @@ func (d *dossierScreen) outcomeCards(r payments.Result, actions ...fyne.CanvasOb
 func (d *dossierScreen) receiptCard(p core.Payment) fyne.CanvasObject {
 	box := container.NewVBox(wrapped(p.Description), d.u.fieldList([]field{
 		textField(lang.X("dossier.paid", "Paid"), d.u.formatTime(p.PaidAt)),
-		textField(lang.X("dossier.notice_number", "pagoPA notice"), spaced(p.NoticeNumber)),
+		textField(lang.X("dossier.notice_number", "pagoPA notice"), pagopa.SpacedNoticeNumber(p.NoticeNumber)),
 		textField(lang.X("dossier.receipt", "Receipt"), p.Receipt),
 	}))
 	if d.actingFor != "" || p.ID == "" {
@@ -570,16 +569,4 @@ func noticeErrorText(err error) string {
 		return lang.X("notice.malformed", "The code of the notice cannot be read: type the notice number and the creditor's fiscal code.")
 	}
 	return ""
-}
-
-// spaced groups a notice number by four digits for reading.
-func spaced(n string) string {
-	var b strings.Builder
-	for i, r := range n {
-		if i > 0 && i%4 == 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

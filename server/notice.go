@@ -79,20 +79,9 @@ func (p PaperNotice) rows() [][2]string {
 		{"Codice fiscale ente", n.CreditorFiscalCode},
 		{"Destinatario", debtor},
 		{"Oggetto", n.Description},
-		{"Importo", euro(n.AmountCents)},
-		{"Codice avviso", spacedNotice(n.NoticeNumber)},
+		{"Importo", pagopa.FormatEuro(n.AmountCents)},
+		{"Codice avviso", pagopa.SpacedNoticeNumber(n.NoticeNumber)},
 	}
-}
-
-func spacedNotice(n string) string {
-	var b bytes.Buffer
-	for i, r := range n {
-		if i > 0 && i%4 == 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 const noticeNote = "Paga con l'app Sportello, l'app IO, il sito pagoPA o presso banche, uffici postali, " +
@@ -271,5 +260,5 @@ func drawBits(dst *image.Gray, m *gozxing.BitMatrix, x, y, px int) {
 
 // String describes the notice for the operator.
 func (p PaperNotice) String() string {
-	return fmt.Sprintf("%s · %s · %s", spacedNotice(p.Notice.NoticeNumber), euro(p.Notice.AmountCents), p.Notice.Description)
+	return fmt.Sprintf("%s · %s · %s", pagopa.SpacedNoticeNumber(p.Notice.NoticeNumber), pagopa.FormatEuro(p.Notice.AmountCents), p.Notice.Description)
 }

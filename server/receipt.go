@@ -2,8 +2,6 @@ package server
 
 import (
 	"bytes"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/go-pdf/fpdf"
@@ -11,17 +9,8 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/sportello/sportello/core"
+	"github.com/sportello/sportello/core/pagopa"
 )
-
-// euro formats cents as Italians write amounts: "1.234,56 €".
-func euro(cents int64) string {
-	whole, frac := cents/100, cents%100
-	s := strconv.FormatInt(whole, 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "." + s[i:]
-	}
-	return fmt.Sprintf("%s,%02d €", s, frac)
-}
 
 var rome = func() *time.Location {
 	if l, err := time.LoadLocation("Europe/Rome"); err == nil {
@@ -57,7 +46,7 @@ func receiptPDF(m core.Municipality, payer core.Citizen, p core.Payment) ([]byte
 		{"Ente creditore", m.Name + " (" + p.CreditorFiscalCode + ")"},
 		{"Codice avviso", p.NoticeNumber},
 		{"Causale", p.Description},
-		{"Importo", euro(p.AmountCents)},
+		{"Importo", pagopa.FormatEuro(p.AmountCents)},
 		{"Pagato il", p.PaidAt.In(rome).Format("02/01/2006 15:04:05")},
 		{"IUR (identificativo della ricevuta)", p.Receipt},
 		{"Identificativo del pagamento", p.ID},

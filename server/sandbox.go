@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/core"
+	"github.com/sportello/sportello/core/pagopa"
 	"github.com/sportello/sportello/server/store"
 )
 
@@ -63,7 +64,7 @@ var sandboxText = map[string]map[string]string{
 	},
 }
 
-var sandboxPage = template.Must(template.New("checkout").Funcs(template.FuncMap{"euro": euro}).Parse(`<!DOCTYPE html>
+var sandboxPage = template.Must(template.New("checkout").Funcs(template.FuncMap{"euro": pagopa.FormatEuro}).Parse(`<!DOCTYPE html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.T.title}}</title>
 <style>

@@ -223,3 +223,31 @@ func pad(s string, width int) string {
 	}
 	return string(out)
 }
+
+// SpacedNoticeNumber groups a notice number by four digits, as notices
+// print it for reading: "3472 0260 3000 0001 43".
+func SpacedNoticeNumber(n string) string {
+	var b strings.Builder
+	for i, r := range n {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// FormatEuro writes an amount in cents as Italian notices and receipts do:
+// "1.234,56 €".
+func FormatEuro(cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	whole, frac := cents/100, cents%100
+	s := strconv.FormatInt(whole, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "." + s[i:]
+	}
+	return fmt.Sprintf("%s%s,%02d €", sign, s, frac)
+}

@@ -144,3 +144,14 @@ func FuzzParseQR(f *testing.F) {
 		_, _ = ParseDataMatrix(s)
 	})
 }
+
+func TestFormatting(t *testing.T) {
+	if got := SpacedNoticeNumber("347202603000000143"); got != "3472 0260 3000 0001 43" {
+		t.Errorf("spaced %q", got)
+	}
+	for cents, want := range map[int64]string{0: "0,00 €", 2940: "29,40 €", 123456: "1.234,56 €", 100000000: "1.000.000,00 €", -5: "-0,05 €"} {
+		if got := FormatEuro(cents); got != want {
+			t.Errorf("FormatEuro(%d) = %q, want %q", cents, got, want)
+		}
+	}
+}

@@ -228,16 +228,6 @@ func hash(s string) uint64 {
 // italianDate formats a day as Italians write it, "02/01/2006".
 func italianDate(d core.Date) string { return d.Format("02/01/2006") }
 
-// euro formats cents as "1.234,56 €".
-func euro(cents int64) string {
-	whole, frac := cents/100, cents%100
-	s := strconv.FormatInt(whole, 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "." + s[i:]
-	}
-	return fmt.Sprintf("%s,%02d €", s, frac)
-}
-
 // draft is a message before it has an addressee and an ID.
 type draft struct {
 	key           string // unique per addressee, the seed of its ID
@@ -361,7 +351,7 @@ func messagesFor(now time.Time, today core.Date, c core.Citizen, w *world) []Mes
 			fmt.Sprintf("La Polizia Locale ti ha notificato il verbale per la violazione dell'%s commessa il %s alle %s (%s): %s. "+
 				"Puoi pagarlo con pagoPA, avviso n. %s: %s entro 5 giorni dalla notifica, %s entro 60 giorni, %s dopo.",
 				f.Article, italianDate(core.DateOf(f.CommittedAt)), f.CommittedAt.Format("15:04"), f.Place, f.Description,
-				f.NoticeNumber, euro(f.ReducedCents), euro(f.MinimumCents), euro(f.LateCents))})
+				f.NoticeNumber, pagopa.FormatEuro(f.ReducedCents), pagopa.FormatEuro(f.MinimumCents), pagopa.FormatEuro(f.LateCents))})
 	}
 
 	// TARI: a reminder of what is unpaid and due, of what falls due soon, and
@@ -385,13 +375,13 @@ func messagesFor(now time.Time, today core.Date, c core.Citizen, w *world) []Mes
 					fmt.Sprintf("Sollecito: rata TARI %d non pagata", p.Year),
 					fmt.Sprintf("Non risulta ancora pagata la rata %d della TARI %d (%s), scaduta il %s. Puoi pagarla con pagoPA, avviso n. %s. "+
 						"Se l'hai già pagata, non considerare questo messaggio; per informazioni rivolgiti all'Ufficio Tributi.",
-						in.Number, p.Year, euro(in.AmountCents), italianDate(in.DueDate), in.NoticeNumber)}
+						in.Number, p.Year, pagopa.FormatEuro(in.AmountCents), italianDate(in.DueDate), in.NoticeNumber)}
 			}
 			if sent := at(addDays(in.DueDate, -10), "09:30"); !in.DueDate.Before(today.Time) && recent(sent) && dueSoon == nil {
 				dueSoon = &draft{fmt.Sprintf("tari-due-%s", in.NoticeNumber), sent,
 					"Promemoria: rata TARI in scadenza il " + italianDate(in.DueDate),
 					fmt.Sprintf("Il %s scade la rata %d della TARI %d, %s. Puoi pagarla con pagoPA, avviso n. %s, dall'app o presso "+
-						"banche, uffici postali e tabaccherie aderenti.", italianDate(in.DueDate), in.Number, p.Year, euro(in.AmountCents), in.NoticeNumber)}
+						"banche, uffici postali e tabaccherie aderenti.", italianDate(in.DueDate), in.Number, p.Year, pagopa.FormatEuro(in.AmountCents), in.NoticeNumber)}
 			}
 		}
 		if len(p.Instalments) == 0 || notice != nil {
@@ -403,7 +393,7 @@ func messagesFor(now time.Time, today core.Date, c core.Citizen, w *world) []Mes
 				fmt.Sprintf("TARI %d: è disponibile l'avviso di pagamento", p.Year),
 				fmt.Sprintf("È disponibile l'avviso TARI %d per %s %s: %d m², %d occupanti, %s in %d rate; la prima scade il %s. "+
 					"Trovi importi, scadenze e avvisi pagoPA nella sezione TARI dell'app.",
-					p.Year, p.Address.Street, p.Address.Number, p.SquareMetres, p.Occupants, euro(p.AmountCents),
+					p.Year, p.Address.Street, p.Address.Number, p.SquareMetres, p.Occupants, pagopa.FormatEuro(p.AmountCents),
 					len(p.Instalments), italianDate(first.DueDate))}
 		}
 	}
