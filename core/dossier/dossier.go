@@ -6,7 +6,6 @@ package dossier
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -51,18 +50,10 @@ func (s Source) key(actingFor string) string {
 // Cached returns the device's copy, and false when there is none or it
 // cannot be opened (sealed with a key destroyed at sign-out).
 func (s Source) Cached(ctx context.Context, actingFor string) (Snapshot, bool, error) {
-	key := s.key(actingFor)
-	sealed, _, fetched, ok, err := s.Store.PersonalGet(ctx, key)
+	var snap Snapshot
+	_, fetched, ok, err := s.Store.GetSealed(ctx, s.Vault, s.key(actingFor), &snap.Dossier)
 	if err != nil || !ok {
 		return Snapshot{}, false, err
-	}
-	plain, err := s.Vault.Open(sealed, []byte(key))
-	if err != nil {
-		return Snapshot{}, false, nil
-	}
-	var snap Snapshot
-	if err := json.Unmarshal(plain, &snap.Dossier); err != nil {
-		return Snapshot{}, false, nil
 	}
 	snap.FetchedAt = fetched
 	return snap, true, nil
@@ -91,7 +82,7 @@ func (s Source) Refresh(ctx context.Context, actingFor string, now time.Time) (S
 	case notModified:
 		d, newETag = cached.Dossier, etag
 	}
-	if err := s.put(ctx, key, d, newETag, now); err != nil {
+	if err := s.Store.PutSealed(ctx, s.Vault, key, d, newETag, now); err != nil {
 		return Snapshot{}, err
 	}
 	snap := Snapshot{Dossier: d, FetchedAt: now}
@@ -99,18 +90,6 @@ func (s Source) Refresh(ctx context.Context, actingFor string, now time.Time) (S
 		snap.NewMessages = newUnread(cached.Dossier.Messages, d.Messages)
 	}
 	return snap, nil
-}
-
-func (s Source) put(ctx context.Context, key string, d core.Dossier, etag string, now time.Time) error {
-	plain, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	sealed, err := s.Vault.Seal(plain, []byte(key))
-	if err != nil {
-		return err
-	}
-	return s.Store.PersonalPut(ctx, key, sealed, etag, now)
 }
 
 // MarkRead marks a message read at the server and in the device's copy.
@@ -129,7 +108,7 @@ func (s Source) MarkRead(ctx context.Context, actingFor, id string) error {
 		}
 	}
 	// The server's version changed: drop the ETag so the next refresh fetches it.
-	return s.put(ctx, key, snap.Dossier, "", snap.FetchedAt)
+	return s.Store.PutSealed(ctx, s.Vault, key, snap.Dossier, "", snap.FetchedAt)
 }
 
 // newUnread lists the unread messages of next that before did not have.

@@ -8,7 +8,6 @@ package fines
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -55,18 +54,10 @@ func (s Source) key() string { return "fines|" + s.Site }
 // Cached returns the device's copy, and false when there is none or it
 // cannot be opened.
 func (s Source) Cached(ctx context.Context) (Snapshot, bool, error) {
-	key := s.key()
-	sealed, _, fetched, ok, err := s.Store.PersonalGet(ctx, key)
+	var snap Snapshot
+	_, fetched, ok, err := s.Store.GetSealed(ctx, s.Vault, s.key(), &snap)
 	if err != nil || !ok {
 		return Snapshot{}, false, err
-	}
-	plain, err := s.Vault.Open(sealed, []byte(key))
-	if err != nil {
-		return Snapshot{}, false, nil
-	}
-	var snap Snapshot
-	if err := json.Unmarshal(plain, &snap); err != nil {
-		return Snapshot{}, false, nil
 	}
 	snap.FetchedAt = fetched
 	return snap, true, nil
@@ -103,16 +94,7 @@ func (s Source) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 }
 
 func (s Source) put(ctx context.Context, snap Snapshot, now time.Time) error {
-	plain, err := json.Marshal(snap)
-	if err != nil {
-		return err
-	}
-	key := s.key()
-	sealed, err := s.Vault.Seal(plain, []byte(key))
-	if err != nil {
-		return err
-	}
-	return s.Store.PersonalPut(ctx, key, sealed, "", now)
+	return s.Store.PutSealed(ctx, s.Vault, s.key(), snap, "", now)
 }
 
 // newFines lists the payable fines of next that before did not have.

@@ -14,7 +14,6 @@ package payments
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -138,18 +137,9 @@ func (s *Service) key() string { return "payments|pending|" + s.Site }
 
 // Pending lists the checkouts awaiting their outcome.
 func (s *Service) Pending(ctx context.Context) ([]Pending, error) {
-	key := s.key()
-	sealed, _, _, ok, err := s.Store.PersonalGet(ctx, key)
-	if err != nil || !ok {
-		return nil, err
-	}
-	plain, err := s.Vault.Open(sealed, []byte(key))
-	if err != nil {
-		return nil, nil // sealed with a key destroyed at sign-out
-	}
 	var list []Pending
-	if err := json.Unmarshal(plain, &list); err != nil {
-		return nil, nil
+	if _, _, ok, err := s.Store.GetSealed(ctx, s.Vault, s.key(), &list); err != nil || !ok {
+		return nil, err
 	}
 	return list, nil
 }
@@ -162,17 +152,7 @@ func (s *Service) update(ctx context.Context, f func([]Pending) []Pending) error
 	if err != nil {
 		return err
 	}
-	list = f(list)
-	plain, err := json.Marshal(list)
-	if err != nil {
-		return err
-	}
-	key := s.key()
-	sealed, err := s.Vault.Seal(plain, []byte(key))
-	if err != nil {
-		return err
-	}
-	return s.Store.PersonalPut(ctx, key, sealed, "", s.now())
+	return s.Store.PutSealed(ctx, s.Vault, s.key(), f(list), "", s.now())
 }
 
 func (s *Service) put(ctx context.Context, p Pending) error {

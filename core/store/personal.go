@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,7 +19,45 @@ import (
 //	sealed, etag, fetched, ok, err := st.PersonalGet(ctx, key)
 //	plain, err := v.Open(sealed, []byte(key))
 //
-// so a sealed value copied under another key fails to open.
+// so a sealed value copied under another key fails to open. PutSealed and
+// GetSealed do exactly that for a value kept as JSON.
+
+// Sealer seals and opens personal rows: core/vault's Vault.
+type Sealer interface {
+	Seal(plaintext, associatedData []byte) ([]byte, error)
+	Open(sealed, associatedData []byte) ([]byte, error)
+}
+
+// PutSealed stores value as JSON, sealed by v with key as associated data.
+func (s *Store) PutSealed(ctx context.Context, v Sealer, key string, value any, etag string, fetchedAt time.Time) error {
+	plain, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	sealed, err := v.Seal(plain, []byte(key))
+	if err != nil {
+		return err
+	}
+	return s.PersonalPut(ctx, key, sealed, etag, fetchedAt)
+}
+
+// GetSealed opens the row under key into value. ok is false when there is
+// none, or when it cannot be opened (sealed with a key destroyed at
+// sign-out) or decoded: a cache that is as good as absent.
+func (s *Store) GetSealed(ctx context.Context, v Sealer, key string, value any) (etag string, fetchedAt time.Time, ok bool, err error) {
+	sealed, etag, fetchedAt, ok, err := s.PersonalGet(ctx, key)
+	if err != nil || !ok {
+		return "", time.Time{}, false, err
+	}
+	plain, err := v.Open(sealed, []byte(key))
+	if err != nil {
+		return "", time.Time{}, false, nil
+	}
+	if err := json.Unmarshal(plain, value); err != nil {
+		return "", time.Time{}, false, nil
+	}
+	return etag, fetchedAt, true, nil
+}
 
 // PersonalPut stores the sealed answer under key, replacing what was there.
 func (s *Store) PersonalPut(ctx context.Context, key string, sealed []byte, etag string, fetchedAt time.Time) error {

@@ -135,3 +135,46 @@ func TestPersonalGetMissing(t *testing.T) {
 		t.Fatalf("missing key: %v %q %v %v %v", sealed, etag, at, ok, err)
 	}
 }
+
+// TestSealedJSON: a value kept with PutSealed comes back with GetSealed,
+// sealed on disk; under another key, or with another data key, it is as
+// good as absent.
+func TestSealedJSON(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "device.db")
+	st, err := store.Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	v, err := vault.Open(secrets.Memory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type plate struct{ Plate, Holder string }
+	at := time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
+	if err := st.PutSealed(ctx, v, "fines|demo", []plate{{"GH482LM", "Fatima Benali"}}, `"e1"`, at); err != nil {
+		t.Fatal(err)
+	}
+	var got []plate
+	etag, fetched, ok, err := st.GetSealed(ctx, v, "fines|demo", &got)
+	if err != nil || !ok || etag != `"e1"` || !fetched.Equal(at) || len(got) != 1 || got[0].Holder != "Fatima Benali" {
+		t.Fatalf("%v %q %v %v %+v", err, etag, fetched, ok, got)
+	}
+	for name, b := range onDisk(t, file) {
+		if bytes.Contains(b, []byte("Fatima")) {
+			t.Errorf("%s holds the plain value", name)
+		}
+	}
+	sealed, _, _, _, _ := st.PersonalGet(ctx, "fines|demo")
+	if err := st.PersonalPut(ctx, "fines|other", sealed, "", at); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, err := st.GetSealed(ctx, v, "fines|other", &got); ok || err != nil {
+		t.Errorf("a row copied under another key opened: %v %v", ok, err)
+	}
+	other, _ := vault.Open(secrets.Memory())
+	if _, _, ok, err := st.GetSealed(ctx, other, "fines|demo", &got); ok || err != nil {
+		t.Errorf("another data key opened it: %v %v", ok, err)
+	}
+}
