@@ -211,12 +211,12 @@ func (d *dossierScreen) fineCard(f core.FineNotice) fyne.CanvasObject {
 			default:
 				text = lang.X("fines.tier_late", "{{.Amount}} afterwards: half the maximum", map[string]any{"Amount": formatMoney(t.AmountCents)})
 			}
+			// The other tiers stay in the normal text colour: they are
+			// amounts a citizen compares, not hints to fade out.
 			l := widget.NewLabel(text)
 			if t.Current {
 				l.TextStyle.Bold = true
 				l.Importance = widget.HighImportance
-			} else {
-				l.Importance = widget.LowImportance
 			}
 			box.Add(l)
 		}
