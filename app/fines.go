@@ -444,6 +444,9 @@ func (d *dossierScreen) chooseNoticeFile() {
 	}, d.u.win)
 	dlg.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".pdf"}))
 	dlg.Show()
+	if !d.u.phone {
+		dlg.Resize(fyne.NewSize(800, 560)) // after Show, as the verifier's: a file list to browse, not a tiny box
+	}
 }
 
 // readNoticeFile reads a notice's QR code (or Poste Data Matrix text) from
