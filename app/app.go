@@ -12,7 +12,9 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sportello/sportello/core"
@@ -199,4 +201,23 @@ func (u *ui) startFailedScreen(err error) fyne.CanvasObject {
 		})
 	})
 	return container.NewCenter(container.NewVBox(title, detail, container.NewCenter(retry)))
+}
+
+// openFile shows the file chooser for files ending in one of exts; picked
+// gets the chosen file or the error opening it, and is not called when the
+// citizen cancels.
+func (u *ui) openFile(exts []string, picked func(fyne.URIReadCloser, error)) {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err == nil && r == nil {
+			return
+		}
+		picked(r, err)
+	}, u.win)
+	d.SetFilter(storage.NewExtensionFileFilter(exts))
+	d.Show()
+	if !u.phone {
+		// After Show: Fyne's FileDialog builds its content in Show, and
+		// resizing it before dereferences nothing.
+		d.Resize(fyne.NewSize(800, 560))
+	}
 }

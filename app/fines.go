@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -436,17 +435,11 @@ func (d *dossierScreen) checkNotice() {
 }
 
 func (d *dossierScreen) chooseNoticeFile() {
-	dlg := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
+	d.u.openFile([]string{".png", ".jpg", ".jpeg", ".pdf"}, func(r fyne.URIReadCloser, err error) {
+		if err == nil {
+			d.readNoticeFile(r)
 		}
-		d.readNoticeFile(r)
-	}, d.u.win)
-	dlg.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".pdf"}))
-	dlg.Show()
-	if !d.u.phone {
-		dlg.Resize(fyne.NewSize(800, 560)) // after Show, as the verifier's: a file list to browse, not a tiny box
-	}
+	})
 }
 
 // readNoticeFile reads a notice's QR code (or Poste Data Matrix text) from

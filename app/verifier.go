@@ -240,23 +240,13 @@ func (s *verifierScreen) showVerdict(v verify.Verdict) {
 var fileExtensions = []string{".png", ".jpg", ".jpeg", ".pdf", ".txt"}
 
 func (s *verifierScreen) chooseFile() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+	s.u.openFile(fileExtensions, func(r fyne.URIReadCloser, err error) {
 		if err != nil {
 			s.say(errorText(err))
 			return
 		}
-		if r == nil {
-			return // cancelled
-		}
 		s.verifyURI(r.URI(), r)
-	}, s.u.win)
-	d.SetFilter(storage.NewExtensionFileFilter(fileExtensions))
-	d.Show()
-	if !s.u.phone {
-		// After Show: Fyne's FileDialog builds its content in Show, and
-		// resizing it before dereferences nothing.
-		d.Resize(fyne.NewSize(800, 560))
-	}
+	})
 }
 
 // dropped verifies the first file dropped on the window while the verifier
