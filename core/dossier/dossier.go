@@ -6,7 +6,6 @@ package dossier
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/sportello/sportello/core"
@@ -74,7 +73,7 @@ func (s Source) Refresh(ctx context.Context, actingFor string, now time.Time) (S
 	}
 	d, newETag, notModified, err := s.Client.Dossier(ctx, s.Auth, actingFor, etag)
 	switch {
-	case err != nil && have && !sessionProblem(err):
+	case err != nil && have && !signin.SessionProblem(err):
 		cached.Stale = err
 		return cached, nil
 	case err != nil:
@@ -135,12 +134,4 @@ func Unread(d core.Dossier) int {
 		}
 	}
 	return n
-}
-
-// sessionProblem reports an error that a cached copy must not hide: the
-// session is over or the server refuses this citizen this dossier.
-func sessionProblem(err error) bool {
-	var p *core.Problem
-	return errors.Is(err, signin.ErrSessionEnded) || errors.Is(err, signin.ErrNotSignedIn) ||
-		(errors.As(err, &p) && (p.Status == 401 || p.Status == 403))
 }

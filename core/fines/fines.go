@@ -77,7 +77,7 @@ func (s Source) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 		list, err = s.Client.Fines(ctx, s.Auth)
 	}
 	switch {
-	case err != nil && have && !sessionProblem(err):
+	case err != nil && have && !signin.SessionProblem(err):
 		cached.Stale = err
 		return cached, nil
 	case err != nil:
@@ -219,10 +219,4 @@ func Tiers(f core.Fine, today core.Date) []Tier {
 		{Tier: core.FineMinimum, AmountCents: f.MinimumCents, Until: day(60), Current: now == core.FineMinimum},
 		{Tier: core.FineLate, AmountCents: f.LateCents, Current: now == core.FineLate},
 	}
-}
-
-// sessionProblem reports an error that a cached copy must not hide.
-func sessionProblem(err error) bool {
-	var p *core.Problem
-	return errors.Is(err, signin.ErrSessionEnded) || errors.Is(err, signin.ErrNotSignedIn) || (errors.As(err, &p) && (p.Status == 401 || p.Status == 403))
 }

@@ -44,6 +44,15 @@ var (
 	ErrBadCallback  = errors.New("the sign-in answer does not belong to this attempt")
 )
 
+// SessionProblem reports an error that a cached copy of personal data must
+// not hide: the session is over, or the server refuses this citizen this
+// data (401, 403).
+func SessionProblem(err error) bool {
+	var p *core.Problem
+	return errors.Is(err, ErrSessionEnded) || errors.Is(err, ErrNotSignedIn) ||
+		(errors.As(err, &p) && (p.Status == 401 || p.Status == 403))
+}
+
 // Session is a signed-in citizen as the device keeps it, in the secret store.
 type Session struct {
 	Site         string    `json:"site"` // connection.Current.Site of the municipality
