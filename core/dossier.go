@@ -96,26 +96,6 @@ type Certificate struct {
 	Glyph string `json:"glyph,omitempty"`
 }
 
-// AppointmentStatus is where a booking stands.
-type AppointmentStatus string
-
-const (
-	AppointmentBooked    AppointmentStatus = "booked"
-	AppointmentCancelled AppointmentStatus = "cancelled"
-	AppointmentDone      AppointmentStatus = "done"
-)
-
-// Appointment is a booking at a municipal office.
-type Appointment struct {
-	Code    string            `json:"code"` // confirmation code
-	Service string            `json:"service"`
-	Office  string            `json:"office"`
-	Address string            `json:"address"`
-	Start   time.Time         `json:"start"`
-	End     time.Time         `json:"end"`
-	Status  AppointmentStatus `json:"status"`
-}
-
 // Message is a message from the municipality to the citizen.
 type Message struct {
 	ID      string    `json:"id"`

@@ -26,6 +26,12 @@ type Problem struct {
 	// InvalidParams says, for a ProblemInvalid, which fields of the request
 	// break which rule; the app translates each Reason.
 	InvalidParams []InvalidParam `json:"invalid_params,omitempty"`
+	// NextFree are, for a ProblemSlotTaken, the next free slots of the
+	// same office and service.
+	NextFree []Slot `json:"next_free,omitempty"`
+	// Code names, for a ProblemAlreadyBooked, the booking the citizen
+	// already has.
+	Code string `json:"code,omitempty"`
 }
 
 // InvalidParam is one field of a request and the rule it breaks: Name is

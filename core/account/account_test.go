@@ -18,6 +18,7 @@ import (
 
 	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/core/account"
+	"github.com/sportello/sportello/core/appointments"
 	"github.com/sportello/sportello/core/connection"
 	"github.com/sportello/sportello/core/dossier"
 	"github.com/sportello/sportello/core/signin"
@@ -125,9 +126,10 @@ func (e *env) signIn() signin.Session {
 }
 
 // fillDevice leaves what a signed-in citizen leaves on the device: their
-// dossier in the personal cache, a downloaded document and an unlock code.
-// It returns the sealed cache row.
-func (e *env) fillDevice() []byte {
+// dossier and their appointments (with a reminder given) in the personal
+// cache, a downloaded document and an unlock code. It returns the sealed
+// cache rows by key (their first bytes).
+func (e *env) fillDevice() map[string][]byte {
 	e.t.Helper()
 	v, err := e.acct.Vault()
 	if err != nil {
@@ -138,12 +140,21 @@ func (e *env) fillDevice() []byte {
 	if _, err := src.Refresh(e.ctx, "", time.Now()); err != nil {
 		e.t.Fatal(err)
 	}
-	sealed, _, _, ok, err := e.conn.Store().PersonalGet(e.ctx, "dossier|"+site+"|self")
-	if err != nil || !ok || len(sealed) == 0 {
-		e.t.Fatalf("the personal cache has no dossier: %v", err)
-	}
-	if !e.onDisk(sealed) {
-		e.t.Fatal("the sealed dossier is not in the device database: the wipe check would prove nothing")
+	e.bookAndRemind(v)
+	rows := map[string][]byte{}
+	for _, key := range []string{"dossier|" + site + "|self", "appointments|" + site, "appointments|" + site + "|reminded"} {
+		sealed, _, _, ok, err := e.conn.Store().PersonalGet(e.ctx, key)
+		if err != nil || !ok || len(sealed) == 0 {
+			e.t.Fatalf("the personal cache has no %s: %v", key, err)
+		}
+		// A row larger than a page is split over overflow pages and is
+		// never whole in the file; its first bytes, in the row's own
+		// cell, stand for it (random: the vault's nonce and ciphertext).
+		head := sealed[:min(len(sealed), 48)]
+		if !e.onDisk(head) {
+			e.t.Fatalf("the sealed %s is not in the device database: the wipe check would prove nothing", key)
+		}
+		rows[key] = head
 	}
 	docs := e.acct.DocumentsDir()
 	if err := os.MkdirAll(filepath.Join(docs, "certificates"), 0o700); err != nil {
@@ -158,11 +169,52 @@ func (e *env) fillDevice() []byte {
 	if on, err := e.acct.Lock().Enabled(); err != nil || !on {
 		e.t.Fatalf("unlock code not enabled: %v", err)
 	}
-	return sealed
+	return rows
+}
+
+// bookAndRemind keeps the citizen's appointments on the device and takes
+// the reminder of the day before one of them (booking the first free time
+// of a service when they have none): the appointments copy and the
+// reminder marks are then on the device.
+func (e *env) bookAndRemind(v *vault.Vault) {
+	e.t.Helper()
+	src := appointments.Source{Client: e.conn.Client(), Auth: e.acct.Authorizer(), Store: e.conn.Store(), Vault: v, Site: e.conn.Current().Site()}
+	now := time.Now()
+	snap, err := src.Refresh(e.ctx, now)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	upcoming := appointments.Upcoming(snap.List, now)
+	if len(upcoming) == 0 {
+		services, err := src.Services(e.ctx)
+		if err != nil || len(services) == 0 || len(services[0].Offices) == 0 {
+			e.t.Fatalf("appointment services %+v %v", services, err)
+		}
+		s := services[0]
+		var first *core.Slot
+		for m := 0; first == nil && m < 4; m++ {
+			month, err := src.Month(e.ctx, s.Offices[0], s.ID, now.AddDate(0, m, 0))
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			first = month.FirstFree
+		}
+		if first == nil {
+			e.t.Fatalf("no free time for %s", s.ID)
+		}
+		a, err := src.Book(e.ctx, core.BookingRequest{Service: s.ID, Office: s.Offices[0], Start: first.Start, Email: "cittadino@example.it"}, now)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		upcoming = append(upcoming, a)
+	}
+	if due, err := src.DueReminders(e.ctx, upcoming[0].Start.Add(-24*time.Hour), time.Local); err != nil || len(due) == 0 {
+		e.t.Fatalf("reminders %+v %v", due, err)
+	}
 }
 
 // assertWiped checks that nothing of the citizen is left on the device.
-func (e *env) assertWiped(sealed []byte) {
+func (e *env) assertWiped(sealed map[string][]byte) {
 	e.t.Helper()
 	for _, key := range append(e.secrets.setKeys(), "session-tokens", vault.KeyName, unlock.CodeKey, unlock.FailuresKey) {
 		if _, err := e.secrets.Get(key); !errors.Is(err, core.ErrSecretNotFound) {
@@ -179,8 +231,13 @@ func (e *env) assertWiped(sealed []byte) {
 	if _, _, _, ok, err := e.conn.Store().PersonalGet(e.ctx, "me|"+site); err != nil || ok {
 		e.t.Errorf("the personal cache still has the identity (%v)", err)
 	}
-	if len(sealed) > 0 && e.onDisk(sealed) {
-		e.t.Error("the device database still holds the sealed identity")
+	for key, b := range sealed {
+		if _, _, _, ok, err := e.conn.Store().PersonalGet(e.ctx, key); err != nil || ok {
+			e.t.Errorf("the personal cache still has %s (%v)", key, err)
+		}
+		if e.onDisk(b) {
+			e.t.Errorf("the device database still holds the sealed %s", key)
+		}
 	}
 	if _, err := os.Stat(e.acct.DocumentsDir()); !os.IsNotExist(err) {
 		e.t.Errorf("the documents directory is still there (%v)", err)
