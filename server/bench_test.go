@@ -2,17 +2,25 @@ package server
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/server/auth"
+	"github.com/sportello/sportello/server/demo"
+	"github.com/sportello/sportello/server/schedule"
 	"github.com/sportello/sportello/server/store"
 )
 
@@ -291,4 +299,176 @@ func BenchmarkDossierQuery(b *testing.B) {
 	}
 	b.ReportMetric(pct(50), "p50-µs")
 	b.ReportMetric(pct(99), "p99-µs")
+}
+
+// denseTemplate is the demo database with a year of bookings at the
+// registry office, built once for BenchmarkMonthAvailability.
+var denseTemplate struct {
+	once sync.Once
+	data []byte
+	n    int
+	err  error
+}
+
+// denseDatabase writes a year of bookings (six months back, six ahead) of
+// every service of the registry office into a demo database seeded at
+// testNow: the next three weeks full, then nine places in ten taken, the
+// past all done. Each booking ahead is a different newcomer's (one active
+// booking per citizen and service).
+func denseDatabase(b *testing.B) string {
+	b.Helper()
+	denseTemplate.once.Do(func() {
+		dir, err := os.MkdirTemp("", "sportello-bench-")
+		if err != nil {
+			denseTemplate.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		file := filepath.Join(dir, "dense.db")
+		st, err := OpenStore(context.Background(), file, true, testNow)
+		if err != nil {
+			denseTemplate.err = err
+			return
+		}
+		st.Close()
+		denseTemplate.n, denseTemplate.err = fillYear(file)
+		if denseTemplate.err == nil {
+			denseTemplate.data, denseTemplate.err = os.ReadFile(file)
+		}
+	})
+	if denseTemplate.err != nil {
+		b.Fatal(denseTemplate.err)
+	}
+	file := filepath.Join(b.TempDir(), "dense.db")
+	if err := os.WriteFile(file, denseTemplate.data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return file
+}
+
+func fillYear(file string) (int, error) {
+	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	ds := demo.Generate(testNow)
+	var hours []core.OpeningHours
+	for _, o := range ds.Municipality.Offices {
+		if o.ID == "anagrafe" {
+			hours = o.Hours
+		}
+	}
+	minutes := map[string]int{}
+	for _, s := range ds.AppointmentServices {
+		minutes[s.ID] = s.SlotMinutes
+	}
+	if _, err := tx.Exec(`INSERT INTO families (id, street, number, postal_code, town, province, resident_since)
+		VALUES ('FBENCH', 'Via Nuova', '1', '20099', 'Valdoria', 'MI', '2020-01-01')`); err != nil {
+		return 0, err
+	}
+	// The demo's own bookings go: the year is the benchmark's.
+	if _, err := tx.Exec(`DELETE FROM appointments WHERE office_id = 'anagrafe'`); err != nil {
+		return 0, err
+	}
+	citizens := map[int]bool{}
+	citizen := func(i int) (string, error) {
+		cf := fmt.Sprintf("BENCH%011d", i)
+		if !citizens[i] {
+			citizens[i] = true
+			if _, err := tx.Exec(`INSERT INTO citizens (fiscal_code, surname, name, sex, birth_date, birth_place_name,
+				birth_place_province, birth_place_belfiore, citizenship, family_id, relationship, marital_status)
+				VALUES (?, 'Panca', 'Prova', 'M', '1970-01-01', 'Milano', 'MI', 'F205', 'italiana', 'FBENCH', 'cohabitant', 'single')`, cf); err != nil {
+				return "", err
+			}
+		}
+		return cf, nil
+	}
+	ins, err := tx.Prepare(`INSERT INTO appointments (code, fiscal_code, service_id, office_id, start_at, end_at, status,
+		name, surname, email, booked_at, confirmed_at, updated_at) VALUES (?, ?, ?, 'anagrafe', ?, ?, ?, 'Prova', 'Panca', 'p@example.com', ?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer ins.Close()
+	r := rand.New(rand.NewPCG(9, 9))
+	n := 0
+	today := core.DateOf(testNow.In(schedule.Rome))
+	for _, off := range ds.OfficeServices {
+		if off.Office != "anagrafe" {
+			continue
+		}
+		h := off.Hours
+		if h == nil {
+			h = hours
+		}
+		week, err := schedule.WeekOf(h)
+		if err != nil {
+			return 0, err
+		}
+		slot := time.Duration(minutes[off.Service]) * time.Minute
+		next := 0 // the newcomer for the next booking ahead
+		for d := today.AddDate(0, -6, 0); d.Before(today.AddDate(0, 6, 0)); d = d.AddDate(0, 0, 1) {
+			day := core.DateOf(d)
+			if schedule.IsHoliday(day) {
+				continue
+			}
+			for _, start := range week.Starts(day, slot, nil) {
+				for range off.Capacity {
+					ahead := start.After(testNow)
+					if ahead && day.After(today.AddDate(0, 0, 21)) && r.IntN(10) == 0 {
+						continue // a place left
+					}
+					status, who := "done", n%5000
+					if ahead {
+						status, who = "booked", next
+						next++
+					}
+					cf, err := citizen(who)
+					if err != nil {
+						return 0, err
+					}
+					booked := start.Add(-10 * 24 * time.Hour).Unix()
+					if _, err := ins.Exec(fmt.Sprintf("BEN-%08d", n), cf, off.Service, start.Unix(), start.Add(slot).Unix(), status,
+						booked, booked, booked); err != nil {
+						return 0, err
+					}
+					n++
+				}
+			}
+		}
+	}
+	return n, tx.Commit()
+}
+
+// BenchmarkMonthAvailability is the app's calendar: an office's month for
+// one service, computed from its hours, the closures and the places taken,
+// with a year of bookings at that office (the three weeks ahead full, so
+// the first free slot is searched for), over loopback.
+func BenchmarkMonthAvailability(b *testing.B) {
+	file := denseDatabase(b)
+	st, err := OpenStore(context.Background(), file, false, testNow)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	ts := httptest.NewServer(New(st, discardLog(), WithClock(func() time.Time { return testNow })).Handler())
+	b.Cleanup(ts.Close)
+	req := newGet(b, ts.URL+"/api/v1/offices/anagrafe/availability?service=id_card_renewal&month=2026-12", "Accept-Language", "it")
+	resp, err := benchClient(b).Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var m core.MonthAvailability
+	err = json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if err != nil || m.FirstFree == nil || !m.FirstFree.Start.After(testNow.AddDate(0, 0, 21)) {
+		b.Fatalf("month %+v, %v", m.FirstFree, err)
+	}
+	benchGets(b, benchClient(b), req, http.StatusOK)
+	b.ReportMetric(float64(denseTemplate.n), "bookings")
 }

@@ -149,7 +149,8 @@ func (s *Server) dossier(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d, err := s.store.Dossier(r.Context(), cf)
+	lang := requestLanguage(r)
+	d, err := s.store.DossierAt(r.Context(), cf, lang, s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		subjectGone(w, r)
 		return
@@ -161,6 +162,8 @@ func (s *Server) dossier(w http.ResponseWriter, r *http.Request) {
 		d.Delegations = delegations(d.Person, d.Family, s.today())
 	}
 	personal(w)
+	w.Header().Set("Content-Language", lang) // the appointments' services
+	w.Header().Add("Vary", "Accept-Language")
 	respond(w, r, d)
 }
 

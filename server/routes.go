@@ -64,7 +64,17 @@ func (s *Server) routeTable() []route {
 		{"GET", "/pagopa/checkout/{id}", s.sandboxShow},
 		{"POST", "/pagopa/checkout/{id}/pay", sameOrigin(s.sandboxPay)},
 		{"POST", "/pagopa/checkout/{id}/cancel", sameOrigin(s.sandboxCancel)},
-		{"GET", "/api/v1/me/appointments", dossierPart(s, (*store.Store).Appointments)},
+		// Appointments at the offices (server/appointments.go): the public
+		// calendars, then the citizen's own bookings.
+		{"GET", "/api/v1/appointment-services", s.appointmentServices},
+		{"GET", "/api/v1/offices/{office}/availability", s.availability},
+		{"GET", "/api/v1/offices/{office}/slots", s.slots},
+		{"GET", "/api/v1/me/appointments", s.myAppointments},
+		{"POST", "/api/v1/me/appointments", s.bookAppointment},
+		{"GET", "/api/v1/me/appointments/{code}", s.myAppointment},
+		{"POST", "/api/v1/me/appointments/{code}/cancel", s.cancelAppointment},
+		{"POST", "/api/v1/me/appointments/{code}/reschedule", s.rescheduleAppointment},
+		{"POST", "/api/v1/me/appointments/{code}/confirm", s.confirmAppointment},
 		{"GET", "/api/v1/me/messages", dossierPart(s, (*store.Store).Messages)},
 		{"POST", "/api/v1/me/messages/{id}/read", s.readMessage},
 

@@ -23,6 +23,10 @@ import (
 // MaxRequestBody bounds every request body; the API takes small JSON documents.
 const MaxRequestBody = 1 << 20
 
+// SweepInterval is how often a running server releases the bookings not
+// re-confirmed in time (SweepAppointments).
+const SweepInterval = time.Minute
+
 // Server answers the API from a Store.
 type Server struct {
 	store   *store.Store
@@ -156,6 +160,9 @@ type Running struct {
 	server *Server
 	store  *store.Store
 	done   chan error
+	// stopSweep ends the appointments' sweep; swept is closed when it has.
+	stopSweep context.CancelFunc
+	swept     chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -172,8 +179,9 @@ func Start(ctx context.Context, file, addr string, seedDemo bool, log *slog.Logg
 
 // StartSeededAt is Start with the demo's dates (identity-card expiries, tax
 // due dates, fines) relative to seedTime instead of now: tests and screenshots
-// that must look the same on any day use it.
-func StartSeededAt(ctx context.Context, file, addr string, seedDemo bool, seedTime time.Time, log *slog.Logger) (*Running, error) {
+// that must look the same on any day use it; opts (WithClock) go to the
+// server.
+func StartSeededAt(ctx context.Context, file, addr string, seedDemo bool, seedTime time.Time, log *slog.Logger, opts ...Option) (*Running, error) {
 	st, err := OpenStore(ctx, file, seedDemo, seedTime)
 	if err != nil {
 		return nil, err
@@ -196,8 +204,15 @@ func StartSeededAt(ctx context.Context, file, addr string, seedDemo bool, seedTi
 		st.Close()
 		return nil, err
 	}
-	r := &Running{URL: url, server: New(st, log, WithAuth(p), WithCertificates(cs)), store: st, done: make(chan error, 1)}
+	r := &Running{URL: url, server: New(st, log, append([]Option{WithAuth(p), WithCertificates(cs)}, opts...)...), store: st, done: make(chan error, 1),
+		swept: make(chan struct{})}
 	go func() { r.done <- r.server.Serve(ln) }()
+	sweepCtx, stop := context.WithCancel(context.Background())
+	r.stopSweep = stop
+	go func() {
+		defer close(r.swept)
+		r.server.SweepAppointments(sweepCtx, SweepInterval)
+	}()
 	return r, nil
 }
 
@@ -205,6 +220,8 @@ func StartSeededAt(ctx context.Context, file, addr string, seedDemo bool, seedTi
 // again does nothing and returns the first Close's error.
 func (r *Running) Close(ctx context.Context) error {
 	r.closeOnce.Do(func() {
+		r.stopSweep()
+		<-r.swept
 		err := r.server.Shutdown(ctx)
 		if serr := <-r.done; err == nil {
 			err = serr

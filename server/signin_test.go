@@ -35,7 +35,11 @@ func TestMain(m *testing.M) {
 	// The OpenID Connect library logs refused requests to the default
 	// logger, and these tests make many on purpose.
 	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
+	code := m.Run()
+	if apptTemplate.dir != "" {
+		os.RemoveAll(apptTemplate.dir)
+	}
+	os.Exit(code)
 }
 
 // clock is a settable clock, safe for the server's goroutines. It starts at

@@ -8,6 +8,8 @@
 //	sportello-server revoke --db sportello.db --serial SERIAL
 //	sportello-server fine --db sportello.db --plate PLATE --article ART --amount CENTS [--when TIME] [--place TEXT]
 //	sportello-server notice --db sportello.db --notice NUMBER --out FILE.pdf|FILE.png
+//	sportello-server appointments --db sportello.db [--reconfirm-days N] [--close YYYY-MM-DD --reason TEXT [--reason-en TEXT] [--office ID]]
+//	sportello-server outbox --db sportello.db [--to ADDRESS] [--save DIR]
 //	sportello-server trust-anchor --db sportello.db
 //	sportello-server rotate-signer --db sportello.db [--overlap 30d]
 //	sportello-server glyph-sizes --db sportello.db
@@ -53,6 +55,11 @@ commands:
   notice         render the paper pagoPA notice of an unpaid fine or TARI instalment,
                  with its QR code and Poste Data Matrix
                  (notice --db sportello.db --notice NUMBER --out FILE.pdf|FILE.png)
+  appointments   print or change the appointments' settings: the re-confirmation window
+                 and the closures (appointments --db sportello.db [--reconfirm-days N]
+                 [--close YYYY-MM-DD --reason TEXT [--reason-en TEXT] [--office ID]])
+  outbox         print the e-mails the server wrote about bookings
+                 (outbox --db sportello.db [--to ADDRESS] [--save DIR])
   trust-anchor   print the trust anchor's public key (PEM), which verifiers pin
   rotate-signer  add a new glyph-signing key; the old ones stay in the trust list
                  for the overlap (rotate-signer --db sportello.db [--overlap 30d])
@@ -89,6 +96,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = fine(ctx, args[1:], stdout, stderr)
 	case "notice":
 		err = paperNotice(ctx, args[1:], stdout, stderr)
+	case "appointments":
+		err = appointments(ctx, args[1:], stdout, stderr)
+	case "outbox":
+		err = outbox(ctx, args[1:], stdout, stderr)
 	case "trust-anchor":
 		err = trustAnchor(ctx, args[1:], stdout, stderr)
 	case "rotate-signer":
@@ -220,6 +231,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	srv := server.New(st, log, server.WithAuth(p), server.WithCertificates(cs))
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		srv.SweepAppointments(sweepCtx, server.SweepInterval) // releases unconfirmed bookings on time
+	}()
+	defer func() { stopSweep(); <-swept }()
 	select {
 	case err := <-done:
 		return err

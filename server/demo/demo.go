@@ -13,10 +13,11 @@
 // pagopa. The coat of arms, logo.svg, is hand-drawn too.
 //
 // Generate is deterministic: the same instant always gives the same
-// Dataset. Only identity-card dates, TARI due and payment dates and the
+// Dataset. Only identity-card dates, TARI due and payment dates, the
 // dossier's records (messages, payments, fines: dates, and which of them
-// exist) depend on it, so that the demo always shows documents about to
-// expire, instalments due soon, a fine just notified and recent messages;
+// exist) and the appointments' closures and bookings depend on it, so that
+// the demo always shows documents about to expire, instalments due soon, a
+// fine just notified, recent messages and the offices' next weeks booked;
 // everything else is fixed.
 package demo
 
@@ -58,9 +59,11 @@ type ServiceInfo struct {
 // Version is the version of the demo seed that Generate writes. Version 1
 // was the registry: families 1 to 27 with their identity cards, vehicles and
 // TARI. Version 2 added the Brivio family (familiesV2) and the records of
-// the citizen's dossier: messages, payments and traffic fines. A database
-// seeded by an older version is brought up to date by Upgrade.
-const Version = 2
+// the citizen's dossier: messages, payments and traffic fines. Version 3
+// added appointments: the bookable services, the offices offering them,
+// closures, the re-confirmation window and other citizens' bookings. A
+// database seeded by an older version is brought up to date by Upgrade.
+const Version = 3
 
 // Dataset is everything the demo server serves.
 type Dataset struct {
@@ -81,6 +84,16 @@ type Dataset struct {
 	Messages []Message
 	Payments []Payment
 	Fines    []core.Fine // for the plates of Vehicles; Status and VehicleType filled
+
+	// Appointments (version 3).
+	AppointmentServices []AppointmentService
+	OfficeServices      []OfficeService
+	Closures            []Closure
+	ReconfirmDays       int // 0: no re-confirmation
+	// Appointments are bookings: Applicant.FiscalCode is the citizen's,
+	// ServiceID and OfficeID name the service and office (Service, Office
+	// and Address are the server's to fill).
+	Appointments []core.Appointment
 }
 
 // Message is a message of the municipality to one citizen.
@@ -107,6 +120,13 @@ func (d *Dataset) Add(more Dataset) {
 	d.Messages = append(d.Messages, more.Messages...)
 	d.Payments = append(d.Payments, more.Payments...)
 	d.Fines = append(d.Fines, more.Fines...)
+	d.AppointmentServices = append(d.AppointmentServices, more.AppointmentServices...)
+	d.OfficeServices = append(d.OfficeServices, more.OfficeServices...)
+	d.Closures = append(d.Closures, more.Closures...)
+	if more.ReconfirmDays != 0 {
+		d.ReconfirmDays = more.ReconfirmDays
+	}
+	d.Appointments = append(d.Appointments, more.Appointments...)
 }
 
 //go:embed logo.svg
@@ -120,7 +140,7 @@ func Generate(now time.Time) Dataset { return GenerateVersion(now, Version) }
 
 // GenerateVersion returns the dataset that version (1 or more) of the demo
 // seed wrote as of now: version 1 is what databases seeded before the
-// dossier hold, for tests of Upgrade.
+// dossier hold, version 2 before appointments, for tests of Upgrade.
 func GenerateVersion(now time.Time, version int) Dataset {
 	ds := registryV1(now)
 	if version >= 2 {
@@ -128,9 +148,18 @@ func GenerateVersion(now time.Time, version int) Dataset {
 		if err != nil {
 			panic("demo: " + err.Error())
 		}
-		ds.Add(add)
+		ds.Add(onlyVersion(add, min(version, Version)))
 	}
 	return ds
+}
+
+// onlyVersion keeps of an upgrade what version v added.
+func onlyVersion(add Dataset, v int) Dataset {
+	if v < 3 {
+		add.AppointmentServices, add.OfficeServices, add.Closures, add.ReconfirmDays, add.Appointments = nil, nil, nil, 0, nil
+	}
+	add.Version = v
+	return add
 }
 
 // Upgrade returns the rows that a database seeded by an older version of
@@ -144,12 +173,12 @@ func Upgrade(now time.Time, have Dataset) (Dataset, error) {
 	if have.Version < 1 {
 		return add, fmt.Errorf("not a demo dataset (version %d)", have.Version)
 	}
+	whole := have // the registry with what this upgrade adds
 	if have.Version < 2 {
 		fams, err := familiesOfV2(now, have)
 		if err != nil {
 			return add, err
 		}
-		whole := have
 		whole.Families = slices.Concat(have.Families, fams.Families)
 		whole.Citizens = slices.Concat(have.Citizens, fams.Citizens)
 		whole.Vehicles = slices.Concat(have.Vehicles, fams.Vehicles)
@@ -157,6 +186,9 @@ func Upgrade(now time.Time, have Dataset) (Dataset, error) {
 		add.Add(fams)
 		add.Messages, add.Payments, add.Fines = dossierRecords(now, whole)
 		add.Version = 2
+	}
+	if have.Version < 3 {
+		add.Add(appointmentsOf(now, whole))
 	}
 	return add, nil
 }

@@ -41,6 +41,7 @@ func TestOnlyDatesDependOnNow(t *testing.T) {
 			ds.Citizens[i].IDCard = nil
 		}
 		ds.TARI, ds.Messages, ds.Payments, ds.Fines = nil, nil, nil, nil
+		ds.Closures, ds.Appointments = nil, nil
 		return ds
 	}
 	a := Generate(testNow)

@@ -19,7 +19,7 @@ func TestVersions(t *testing.T) {
 	if v1.Messages != nil || v1.Payments != nil || v1.Fines != nil {
 		t.Error("version 1 has dossier records")
 	}
-	if ds := Generate(testNow); ds.Version != Version || Version != 2 {
+	if ds := Generate(testNow); ds.Version != Version || Version != 3 {
 		t.Errorf("Generate is version %d, Version %d", ds.Version, Version)
 	}
 	if add, err := Upgrade(testNow, Generate(testNow)); err != nil || !reflect.DeepEqual(add, Dataset{Version: Version}) {

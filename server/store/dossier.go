@@ -78,11 +78,6 @@ func (s *Store) Certificates(ctx context.Context, fiscalCode string) ([]core.Cer
 	return reader{s.read}.certificates(ctx, fiscalCode)
 }
 
-// Appointments lists the citizen's bookings, the latest first.
-func (s *Store) Appointments(ctx context.Context, fiscalCode string) ([]core.Appointment, error) {
-	return reader{s.read}.appointments(ctx, fiscalCode)
-}
-
 // Messages lists the municipality's messages to the citizen, the latest
 // first.
 func (s *Store) Messages(ctx context.Context, fiscalCode string) ([]core.Message, error) {
@@ -344,27 +339,6 @@ func (r reader) certificates(ctx context.Context, fiscalCode string) ([]core.Cer
 	return out, rows.Err()
 }
 
-func (r reader) appointments(ctx context.Context, fiscalCode string) ([]core.Appointment, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT a.code, a.service, o.name, o.address, a.start_at, a.end_at, a.status
-		FROM appointments a JOIN offices o ON o.id = a.office_id WHERE a.fiscal_code = ?
-		ORDER BY a.start_at DESC, a.code`, fiscalCode)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []core.Appointment{}
-	for rows.Next() {
-		var a core.Appointment
-		var start, end int64
-		if err := rows.Scan(&a.Code, &a.Service, &a.Office, &a.Address, &start, &end, &a.Status); err != nil {
-			return nil, err
-		}
-		a.Start, a.End = fromSeconds(start), fromSeconds(end)
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
-
 func (r reader) messages(ctx context.Context, fiscalCode string) ([]core.Message, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT id, subject, body, sent_at, read_at IS NOT NULL
 		FROM messages WHERE fiscal_code = ? ORDER BY sent_at DESC, id DESC`, fiscalCode)
@@ -394,12 +368,18 @@ func (s *Store) MarkMessageRead(ctx context.Context, fiscalCode, id string, now 
 	return oneRow(res, err)
 }
 
-// Dossier is everything the municipality holds about the citizen, but the
-// Delegations, which are the caller's policy (they are left empty). It reads
-// in one read transaction, so the parts agree with each other (and the
-// database locks once, not once per part). ErrNotFound for someone not in
-// the registry.
+// Dossier is DossierAt in Italian as of the system clock.
 func (s *Store) Dossier(ctx context.Context, fiscalCode string) (core.Dossier, error) {
+	return s.DossierAt(ctx, fiscalCode, "it", time.Now())
+}
+
+// DossierAt is everything the municipality holds about the citizen as of
+// now (the bookings' status), the appointments' services named in lang,
+// but the Delegations, which are the caller's policy (they are left
+// empty). It reads in one read transaction, so the parts agree with each
+// other (and the database locks once, not once per part). ErrNotFound for
+// someone not in the registry.
+func (s *Store) DossierAt(ctx context.Context, fiscalCode, lang string, now time.Time) (core.Dossier, error) {
 	d := core.Dossier{Delegations: []core.Person{}}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // a deferred BEGIN: no write lock
 	if err != nil {
@@ -418,7 +398,7 @@ func (s *Store) Dossier(ctx context.Context, fiscalCode string) (core.Dossier, e
 		func() (err error) { d.Fines, err = r.fines(ctx, fiscalCode); return },
 		func() (err error) { d.Payments, err = r.payments(ctx, fiscalCode); return },
 		func() (err error) { d.Certificates, err = r.certificates(ctx, fiscalCode); return },
-		func() (err error) { d.Appointments, err = r.appointments(ctx, fiscalCode); return },
+		func() (err error) { d.Appointments, err = r.appointmentsAt(ctx, fiscalCode, lang, now); return },
 		func() (err error) { d.Messages, err = r.messages(ctx, fiscalCode); return },
 	}
 	for _, step := range steps {
@@ -470,6 +450,7 @@ func (s *Store) UpgradeDemo(ctx context.Context, now time.Time) (bool, error) {
 	w := &writer{ctx: ctx, tx: tx}
 	w.registry(add)
 	w.records(add)
+	w.appointments(add)
 	w.exec(`INSERT INTO demo_seed (id, version) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET version = excluded.version`, add.Version)
 	if w.err != nil {

@@ -10,7 +10,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/core/sqlite"
@@ -28,6 +30,10 @@ var ErrNoMunicipality = errors.New("the database holds no municipality")
 type Store struct {
 	db   *sql.DB
 	read *statements // the queries of every request, prepared once
+	// apptMu serialises the process's appointment writes before SQLite's
+	// write lock does: the waiters queue here in order instead of polling
+	// the busy handler.
+	apptMu sync.Mutex
 }
 
 // Open opens the database file, creating and migrating it as needed.
@@ -39,7 +45,18 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	return newStore(db), nil
 }
 
-func newStore(db *sql.DB) *Store { return &Store{db: db, read: &statements{db: db}} }
+// maxConns bounds the database's connections: each new one parses the
+// schema and prepares its statements again, which a burst of requests (a
+// crowd booking the last place of a day) would otherwise pay once per
+// request, and SQLite runs one writer at a time anyway. No query of the
+// store holds one connection while it waits for another.
+const maxConns = 32
+
+func newStore(db *sql.DB) *Store {
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	return &Store{db: db, read: &statements{db: db}}
+}
 
 // Close closes the database.
 func (s *Store) Close() error {
@@ -163,6 +180,7 @@ func (s *Store) Seed(ctx context.Context, d demo.Dataset) error {
 	}
 	w.registry(d)
 	w.records(d)
+	w.appointments(d)
 	if d.Version > 1 {
 		w.exec(`INSERT INTO demo_seed (id, version) VALUES (1, ?)`, d.Version)
 	}
@@ -173,18 +191,33 @@ func (s *Store) Seed(ctx context.Context, d demo.Dataset) error {
 }
 
 // writer runs the statements of a seed in one transaction until the first
-// error, which it keeps.
+// error, which it keeps. Each statement is prepared once: a seed runs the
+// same few hundreds of times.
 type writer struct {
-	ctx context.Context
-	tx  *sql.Tx
-	err error
+	ctx   context.Context
+	tx    *sql.Tx
+	err   error
+	stmts map[string]*sql.Stmt // closed with the transaction
 }
 
 func (w *writer) exec(query string, args ...any) {
-	if w.err == nil {
-		if _, err := w.tx.ExecContext(w.ctx, query, args...); err != nil {
+	if w.err != nil {
+		return
+	}
+	st, ok := w.stmts[query]
+	if !ok {
+		var err error
+		if st, err = w.tx.PrepareContext(w.ctx, query); err != nil {
 			w.err = fmt.Errorf("seed: %w", err)
+			return
 		}
+		if w.stmts == nil {
+			w.stmts = map[string]*sql.Stmt{}
+		}
+		w.stmts[query] = st
+	}
+	if _, err := st.ExecContext(w.ctx, args...); err != nil {
+		w.err = fmt.Errorf("seed: %w", err)
 	}
 }
 
@@ -255,6 +288,48 @@ func (w *writer) records(d demo.Dataset) {
 			amount_cents, paid_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.Payer, p.NoticeNumber, p.CreditorFiscalCode, p.Description, p.AmountCents, p.PaidAt.Unix(), p.Receipt)
 	}
+}
+
+// appointments writes d's bookable services, the offices offering them,
+// closures, the re-confirmation window and bookings.
+func (w *writer) appointments(d demo.Dataset) {
+	for i, sv := range d.AppointmentServices {
+		w.exec(`INSERT INTO appointment_services (id, position, topic, name_it, name_en, description_it, description_en,
+			bring_it, bring_en, slot_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sv.ID, i, sv.Topic, sv.NameIT, sv.NameEN,
+			sv.DescriptionIT, sv.DescriptionEN, strings.Join(sv.BringIT, "\n"), strings.Join(sv.BringEN, "\n"), sv.SlotMinutes)
+	}
+	for _, os := range d.OfficeServices {
+		w.exec(`INSERT INTO office_services (office_id, service_id, capacity) VALUES (?, ?, ?)`, os.Office, os.Service, os.Capacity)
+		for _, h := range os.Hours {
+			w.exec(`INSERT INTO office_service_hours (office_id, service_id, weekday, opens, closes) VALUES (?, ?, ?, ?, ?)`,
+				os.Office, os.Service, h.Weekday, h.Opens, h.Closes)
+		}
+	}
+	for _, c := range d.Closures {
+		var office any
+		if c.Office != "" {
+			office = c.Office
+		}
+		w.exec(`INSERT INTO closures (office_id, day, reason_it, reason_en) VALUES (?, ?, ?, ?)`, office, c.Day.String(), c.ReasonIT, c.ReasonEN)
+	}
+	if d.ReconfirmDays != 0 {
+		w.exec(`UPDATE appointment_settings SET reconfirm_days = ? WHERE id = 1`, d.ReconfirmDays)
+	}
+	for _, a := range d.Appointments {
+		w.exec(`INSERT INTO appointments (code, fiscal_code, service_id, office_id, start_at, end_at, status, details,
+			name, surname, email, phone, booked_at, confirm_by, confirmed_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.Code, a.Applicant.FiscalCode, a.ServiceID, a.OfficeID,
+			a.Start.Unix(), a.End.Unix(), string(a.Status), a.Details, a.Applicant.Name, a.Applicant.Surname, a.Applicant.Email,
+			a.Applicant.Phone, a.BookedAt.Unix(), nullTime(a.ConfirmBy), nullTime(a.ConfirmedAt), a.BookedAt.Unix())
+	}
+}
+
+// nullTime is *t as Unix seconds, or NULL.
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.Unix()
 }
 
 // nullDate is d as ISO 8601 text, or NULL.

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/core/sqlite"
 	"github.com/sportello/sportello/server/demo"
 )
@@ -224,5 +225,109 @@ func TestMarkMessageRead(t *testing.T) {
 	}
 	if after := readAt(other.ID); (before == nil) != (after == nil) || (before != nil && *before != *after) {
 		t.Error("another's message changed")
+	}
+}
+
+// TestMigrateAppointments: migration 0006 rebuilds the appointments of a
+// database of version 5 to the new shape, keeping its rows: their codes,
+// citizens, offices and times, the applicant's names and contacts from the
+// registry, a booking already over done, and of two active bookings of one
+// citizen for one service the first.
+func TestMigrateAppointments(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "v5.db")
+	db, err := sqlite.Open(ctx, file, migrationsUpTo(t, "0005_~"), "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := newStore(db)
+	ds := demo.GenerateVersion(upgradeNow, 2)
+	if err := old.Seed(ctx, ds); err != nil {
+		t.Fatalf("seed version 2 over the schema of 0005: %v", err)
+	}
+	var a, b = ds.Citizens[0], ds.Citizens[1]
+	now := time.Now().Truncate(time.Second)
+	past, soon, later := now.Add(-48*time.Hour), now.Add(5*24*time.Hour), now.Add(9*24*time.Hour)
+	for _, row := range []struct {
+		code, cf, service string
+		start             time.Time
+		status            string
+	}{
+		{"OLD-PAST", a.FiscalCode, "Carta d'identità", past, "booked"},
+		{"OLD-SOON", a.FiscalCode, "Carta d'identità", soon, "booked"},
+		{"OLD-LATER", a.FiscalCode, "Carta d'identità", later, "booked"},
+		{"OLD-GONE", b.FiscalCode, "Cambio di residenza", soon, "cancelled"},
+	} {
+		if _, err := db.ExecContext(ctx, `INSERT INTO appointments (code, fiscal_code, service, office_id, start_at, end_at, status)
+			VALUES (?, ?, ?, 'anagrafe', ?, ?, ?)`, row.code, row.cf, row.service, row.start.Unix(), row.start.Add(20*time.Minute).Unix(), row.status); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st := openFile(t, file)
+	list, err := st.AppointmentsAt(ctx, a.FiscalCode, "en", now)
+	if err != nil || len(list) != 3 {
+		t.Fatalf("after the migration: %+v, %v", list, err)
+	}
+	want := map[string]core.AppointmentStatus{"OLD-LATER": core.AppointmentCancelled, "OLD-SOON": core.AppointmentBooked, "OLD-PAST": core.AppointmentDone}
+	for i, code := range []string{"OLD-LATER", "OLD-SOON", "OLD-PAST"} {
+		got := list[i]
+		if got.Code != code || got.Status != want[code] || got.ServiceID != "Carta d'identità" || got.Service != "Carta d'identità" ||
+			got.OfficeID != "anagrafe" || got.Office != "Anagrafe e Stato Civile" || got.End.Sub(got.Start) != 20*time.Minute ||
+			got.Applicant != (core.Applicant{FiscalCode: a.FiscalCode, Name: a.Name, Surname: a.Surname, Email: a.Email, Phone: a.Phone}) ||
+			got.BookedAt.After(got.Start) || got.ConfirmBy != nil || got.ConfirmedAt != nil {
+			t.Errorf("%s: %+v", code, got)
+		}
+	}
+	if other, err := st.AppointmentsAt(ctx, b.FiscalCode, "it", now); err != nil || len(other) != 1 || other[0].Status != core.AppointmentCancelled {
+		t.Errorf("the other citizen's: %+v, %v", other, err)
+	}
+	// The demo tops up to version 3; the old rows stay; booking works.
+	if added, err := st.UpgradeDemo(ctx, now); err != nil || !added {
+		t.Fatalf("UpgradeDemo = %v, %v", added, err)
+	}
+	services, err := st.AppointmentServices(ctx, "it")
+	if err != nil || len(services) != 8 {
+		t.Fatalf("services %d, %v", len(services), err)
+	}
+	m, err := st.Availability(ctx, "anagrafe", "id_card_renewal", now, "it", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.FirstFree == nil {
+		m, err = st.Availability(ctx, "anagrafe", "id_card_renewal", now.AddDate(0, 1, 0), "it", now)
+	}
+	if err != nil || m.FirstFree == nil {
+		t.Fatalf("no free slot: %+v %v", m, err)
+	}
+	booked, err := st.Book(ctx, NewBooking{FiscalCode: "CLMMRC74C15F205P", Service: "id_card_renewal", Office: "anagrafe",
+		Start: m.FirstFree.Start, Email: "m@example.com"}, "it", now)
+	if err != nil || booked.Status != core.AppointmentBooked {
+		t.Fatalf("book after the migration: %+v, %v", booked, err)
+	}
+	if again, _ := st.AppointmentsAt(ctx, a.FiscalCode, "it", now); len(again) < 3 {
+		t.Errorf("the old rows after the upgrade: %d", len(again))
+	}
+}
+
+// TestCodePrefix: three letters of the town, its first and consonants.
+func TestCodePrefix(t *testing.T) {
+	for name, want := range map[string]string{"Comune di Valdoria": "VLD", "Comune di Ao": "AOX", "Comune di Forlì": "FRL",
+		"Comune di Aieie": "AIE", "": "APP", "Comune di Città di Castello": "CTT"} {
+		if got := codePrefix(name); got != want {
+			t.Errorf("%q: %s, want %s", name, got, want)
+		}
+	}
+	seen := map[string]bool{}
+	for range 1000 {
+		c := newCode("VLD")
+		if len(c) != 13 || strings.ContainsAny(c[4:], "01IO") || seen[c] {
+			t.Fatalf("code %q", c)
+		}
+		seen[c] = true
 	}
 }
