@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/url"
 	"os"
@@ -64,6 +65,16 @@ type ui struct {
 	// creditor is the municipality's fiscal code, the creditor of its
 	// pagoPA notices (from the home screen's data).
 	creditor string
+	// offices are the municipality's offices, and organizer its name and
+	// e-mail address for the calendar (from the home screen's data).
+	offices   []core.Office
+	organizer string
+	// bookable are the services booked at an office counter, for the
+	// home screen's "Book an appointment"; nil when unknown.
+	bookable []core.BookableService
+	// bookAfterSignIn is the booking a signed-out citizen started from the
+	// home screen (the topic): it opens once they are signed in.
+	bookAfterSignIn *string
 }
 
 // Run shows the app in a window and blocks until it closes. a comes from
@@ -106,7 +117,10 @@ func (u *ui) startCore(ctx context.Context) error {
 		return err
 	}
 	if !u.demoSeedTime.IsZero() {
+		// Tests and screenshots: the demo's data and its server's clock
+		// (free appointment slots) are the same on any day.
 		conn.SetDemoSeedTime(u.demoSeedTime)
+		conn.SetDemoClock(u.now)
 	}
 	if err := conn.Connect(ctx); err != nil {
 		conn.Close(ctx)
@@ -140,10 +154,15 @@ func (u *ui) showMain() {
 	u.signingIn = nil
 	u.build()
 	u.home.load()
+	topic := u.bookAfterSignIn
+	u.bookAfterSignIn = nil
 	if u.dossier != nil {
 		u.dossier.load()
 		u.settings.account.load()
 		u.dossier.resumePayments()
+		if topic != nil {
+			u.bookTopic(*topic)
+		}
 	}
 }
 
@@ -201,6 +220,29 @@ func (u *ui) startFailedScreen(err error) fyne.CanvasObject {
 		})
 	})
 	return container.NewCenter(container.NewVBox(title, detail, container.NewCenter(retry)))
+}
+
+// saveFile asks where to save a plain copy of a file named name and writes
+// there what load gives; load runs only once the citizen has chosen.
+func (u *ui) saveFile(name string, load func() ([]byte, error)) {
+	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil || wc == nil {
+			return
+		}
+		defer wc.Close()
+		data, err := load()
+		if err == nil {
+			_, err = wc.Write(data)
+		}
+		if err != nil {
+			dialog.ShowError(errors.New(errorText(err)), u.win)
+		}
+	}, u.win)
+	d.SetFileName(name)
+	d.Show()
+	if !u.phone {
+		d.Resize(fyne.NewSize(800, 560)) // after Show, as openFile
+	}
 }
 
 // openFile shows the file chooser for files ending in one of exts; picked

@@ -411,21 +411,7 @@ func (u *ui) viewerDir() string {
 // savePDF writes a plain copy where the citizen chooses.
 func (d *dossierScreen) savePDF(c core.Certificate) {
 	d.withPDF(c, func(folder documents.Folder) {
-		save := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-			if err != nil || wc == nil {
-				return
-			}
-			defer wc.Close()
-			data, err := folder.Load(c.Serial)
-			if err == nil {
-				_, err = wc.Write(data)
-			}
-			if err != nil {
-				dialog.ShowError(errors.New(errorText(err)), d.u.win)
-			}
-		}, d.u.win)
-		save.SetFileName(c.Serial + ".pdf")
-		save.Show()
+		d.u.saveFile(c.Serial+".pdf", func() ([]byte, error) { return folder.Load(c.Serial) })
 	})
 }
 

@@ -31,6 +31,8 @@ type dossierScreen struct {
 	fines     finesState  // plates and fines (fines.go)
 	pay       *payFlow    // the payment under way (pay.go)
 	resumed   []payments.Result
+	appts     appointmentsState // My appointments (appointments.go)
+	booking   *bookingFlow      // the booking under way (booking.go)
 
 	root *fyne.Container // the overview or a section, replaced whole
 }
@@ -109,6 +111,7 @@ func (d *dossierScreen) refreshNow(ctx context.Context) {
 		d.u.updateDossierTab()
 	})
 	d.refreshFines(ctx)
+	d.refreshAppointments(ctx)
 }
 
 func (d *dossierScreen) failed(err error) {
@@ -173,7 +176,7 @@ func (d *dossierScreen) switchTo(cf string) {
 		return
 	}
 	d.actingFor, d.have, d.detail, d.snap = cf, false, "", dossier.Snapshot{}
-	d.pay = nil
+	d.pay, d.booking = nil, nil
 	d.load()
 }
 
@@ -224,7 +227,7 @@ func (d *dossierScreen) overview() fyne.CanvasObject {
 		newTile(theme.WarningIcon(), lang.X("dossier.fines", "Fines"), d.count(finesToPay, "dossier.fines_none", "No fines to pay", "dossier.fines_n", "{{.N}} fines to pay"), finesToPay > 0, func() { d.open("fines") }),
 		newTile(theme.ConfirmIcon(), lang.X("dossier.payments", "Payments"), d.count(len(dos.Payments), "dossier.payments_none", "No payments yet", "dossier.payments_n", "{{.N}} payments"), false, func() { d.open("payments") }),
 		newTile(theme.FileTextIcon(), lang.X("dossier.certificates", "Certificates"), d.count(len(dos.Certificates), "dossier.certificates_none", "No certificates issued", "dossier.certificates_n", "{{.N}} certificates"), false, func() { d.open("certificates") }),
-		newTile(theme.HistoryIcon(), lang.X("dossier.appointments", "Appointments"), d.count(len(dos.Appointments), "dossier.appointments_none", "No appointments", "dossier.appointments_n", "{{.N}} appointments"), false, func() { d.open("appointments") }),
+		d.appointmentsTile(),
 		newTile(theme.MailComposeIcon(), lang.X("dossier.messages", "Messages"), d.count(unread, "dossier.messages_none", "No unread messages", "dossier.messages_n", "{{.N}} unread"), unread > 0, func() { d.open("messages") }),
 	}
 	cols := 2
@@ -278,11 +281,12 @@ func (d *dossierScreen) whoseHeader() fyne.CanvasObject {
 	return widget.NewCard("", "", box)
 }
 
-// promptCard brings a deadline forward. The features that act on it
-// (appointments, payments) are not in the app yet, so the card informs and
-// says where to go, with no button that leads nowhere.
+// promptCard brings a deadline forward, with the button that acts on it
+// where the app can: an identity card to renew opens the booking of its
+// renewal at the registry office.
 func (d *dossierScreen) promptCard(p dossier.Prompt) fyne.CanvasObject {
 	var text string
+	var action fyne.CanvasObject
 	switch p.Kind {
 	case dossier.RenewIDCard:
 		key, fallback := "prompt.id_card", "Your identity card {{.Ref}} expires on {{.Due}}: book its renewal at the registry office (Anagrafe)."
@@ -290,6 +294,23 @@ func (d *dossierScreen) promptCard(p dossier.Prompt) fyne.CanvasObject {
 			key, fallback = "prompt.id_card_expired", "Your identity card {{.Ref}} expired on {{.Due}}: book its renewal at the registry office (Anagrafe)."
 		}
 		text = lang.X(key, fallback, map[string]any{"Ref": p.Reference, "Due": d.u.formatDate(p.Due)})
+		if a, ok := d.upcomingFor(idCardTopic); ok && d.actingFor == "" {
+			key, fallback = "prompt.id_card_booked", "Your identity card {{.Ref}} expires on {{.Due}}: you have an appointment on {{.When}} at {{.Office}}."
+			if p.Overdue {
+				key, fallback = "prompt.id_card_expired_booked", "Your identity card {{.Ref}} expired on {{.Due}}: you have an appointment on {{.When}} at {{.Office}}."
+			}
+			text = lang.X(key, fallback, map[string]any{"Ref": p.Reference, "Due": d.u.formatDate(p.Due), "When": appointmentWhen(a), "Office": a.Office})
+			open := widget.NewButtonWithIcon(lang.X("prompt.see_booking", "See the booking"), theme.CalendarIcon(), func() { d.showAppointment(a.Code) })
+			action = container.NewHBox(open)
+		} else if d.actingFor == "" {
+			// Expired or expiring, the card is renewed: the citizen can pick
+			// another reason (theft, loss) in the booking.
+			book := widget.NewButtonWithIcon(lang.X("prompt.book_renewal", "Book the renewal"), theme.CalendarIcon(), func() {
+				d.startBooking("", idCardRenewal, d.back)
+			})
+			book.Importance = widget.HighImportance
+			action = container.NewHBox(book)
+		}
 	case dossier.PayTARI:
 		key, fallback := "prompt.tari", "TARI {{.Year}}: an instalment of {{.Amount}} is due on {{.Due}} (pagoPA notice {{.Ref}})."
 		if p.Overdue {
@@ -301,12 +322,22 @@ func (d *dossierScreen) promptCard(p dossier.Prompt) fyne.CanvasObject {
 	}
 	msg := wrapped(text)
 	msg.Importance = widget.WarningImportance
-	return widget.NewCard("", "", container.NewBorder(nil, nil, widget.NewIcon(theme.InfoIcon()), nil, msg))
+	content := fyne.CanvasObject(msg)
+	if action != nil {
+		content = container.NewVBox(msg, action)
+	}
+	return widget.NewCard("", "", container.NewBorder(nil, nil, widget.NewIcon(theme.InfoIcon()), nil, content))
 }
 
 // sectionPage frames a section with a back button and its title.
 func (d *dossierScreen) sectionPage(title string, content ...fyne.CanvasObject) fyne.CanvasObject {
-	back := widget.NewButtonWithIcon(lang.X("action.back", "Back"), theme.NavigateBackIcon(), d.back)
+	return d.sectionPageBack(title, d.back, content...)
+}
+
+// sectionPageBack is sectionPage whose back button calls onBack instead of
+// going to the overview.
+func (d *dossierScreen) sectionPageBack(title string, onBack func(), content ...fyne.CanvasObject) fyne.CanvasObject {
+	back := widget.NewButtonWithIcon(lang.X("action.back", "Back"), theme.NavigateBackIcon(), onBack)
 	head := widget.NewLabel(title)
 	head.SizeName = theme.SizeNameSubHeadingText
 	head.TextStyle.Bold = true
@@ -316,7 +347,14 @@ func (d *dossierScreen) sectionPage(title string, content ...fyne.CanvasObject) 
 	if d.actingFor != "" {
 		whose.Importance = widget.WarningImportance
 	}
-	top := container.NewBorder(nil, nil, back, nil, container.NewHBox(head, layout.NewSpacer(), whose))
+	var top fyne.CanvasObject = container.NewBorder(nil, nil, back, nil, container.NewHBox(head, layout.NewSpacer(), whose))
+	if d.u.phone {
+		// No room on a phone for both in a row (they pushed the page wider
+		// than the screen): the title wraps next to Back, whose data these
+		// are goes under it.
+		head.Wrapping = fyne.TextWrapWord
+		top = container.NewVBox(container.NewBorder(nil, nil, container.NewVBox(back), nil, head), whose)
+	}
 	return container.NewBorder(container.NewPadded(top), nil, nil, nil,
 		container.NewVScroll(container.NewPadded(container.NewVBox(content...))))
 }

@@ -57,7 +57,13 @@ func (d *dossierScreen) section(kind string) fyne.CanvasObject {
 			return d.wizard.page()
 		}
 	case "appointments":
-		return d.sectionPage(lang.X("dossier.appointments", "Appointments"), d.appointments(dos.Appointments)...)
+		return d.sectionPage(lang.X("appt.mine", "My appointments"), d.appointmentsSection()...)
+	case "appointment":
+		return d.appointmentPage()
+	case "booking":
+		if d.booking != nil {
+			return d.booking.page()
+		}
 	case "messages":
 		return d.sectionPage(lang.X("dossier.messages", "Messages"), d.messages(dos.Messages)...)
 	}
@@ -249,20 +255,6 @@ func (d *dossierScreen) certificates(list []core.Certificate) []fyne.CanvasObjec
 	}
 	for _, c := range list {
 		out = append(out, d.certificateCard(c))
-	}
-	return out
-}
-
-func (d *dossierScreen) appointments(list []core.Appointment) []fyne.CanvasObject {
-	if len(list) == 0 {
-		return []fyne.CanvasObject{empty(lang.X("dossier.appointments_empty", "You have no appointments at municipal offices."))}
-	}
-	var out []fyne.CanvasObject
-	for _, a := range list {
-		out = append(out, widget.NewCard(a.Service, d.u.formatTime(a.Start)+" – "+a.End.In(d.u.loc).Format("15:04"), d.u.fieldList([]field{
-			textField(lang.X("dossier.office", "Office"), a.Office+", "+a.Address),
-			textField(lang.X("dossier.code", "Confirmation code"), a.Code),
-		})))
 	}
 	return out
 }

@@ -121,6 +121,12 @@ func TestDossierOffline(t *testing.T) {
 	}
 	u2.showDossier()
 	golden(t, u2, "dossier_offline_desktop_it")
+	// My appointments too, from its own copy, with the same banner.
+	d.open("appointments")
+	if text := labels(d.root); !d.appts.have || d.appts.snap.Stale == nil || !strings.Contains(text, "Sei offline") {
+		t.Fatalf("My appointments offline: have %v, stale %v:\n%s", d.appts.have, d.appts.snap.Stale, text)
+	}
+	d.back()
 
 	// The server comes back (same database, same address is not needed: the
 	// app keeps its URL, so restart it there).

@@ -32,6 +32,14 @@ func errorText(err error) string {
 			return lang.X("error.not_found", "The server does not offer this: it may be a different version of Sportello.")
 		case core.ProblemUnavailable:
 			return lang.X("error.unavailable", "The municipality's service is temporarily unavailable. Try again later.")
+		case core.ProblemSlotTaken:
+			return lang.X("error.slot_taken", "This time was just taken by someone else. Choose another one.")
+		case core.ProblemSlotUnavailable:
+			return lang.X("error.slot_unavailable", "This time cannot be booked: it has passed, is less than 30 minutes away, the office is closed or it is more than 90 days ahead. Choose another one.")
+		case core.ProblemAlreadyBooked:
+			return lang.X("error.already_booked", "You already have a booking for this service: move it or cancel it before booking another.")
+		case core.ProblemAppointmentClosed:
+			return lang.X("error.appointment_closed", "This booking can no longer be changed: it was cancelled, released or its time has come.")
 		}
 		return lang.X("error.server", "The municipality's server could not complete the request (error {{.Status}}).",
 			map[string]any{"Status": p.Status})

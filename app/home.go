@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"sort"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/sportello/sportello/core"
+	"github.com/sportello/sportello/core/appointments"
 	"github.com/sportello/sportello/core/municipality"
 )
 
@@ -49,13 +51,29 @@ func (h *homeScreen) loadNow(ctx context.Context) {
 		fyne.Do(func() { h.show(cached) })
 	}
 	info, err := h.refresh(ctx)
+	var bookable []core.BookableService
+	if err == nil && info.Stale == nil { // offline, no one can book anyway
+		bookable = h.bookable(ctx)
+	}
 	fyne.Do(func() {
 		if err != nil {
 			h.showError(err)
 			return
 		}
+		h.u.bookable = bookable
 		h.show(info)
 	})
+}
+
+// bookable asks which services are booked at an office counter; nil when
+// the server cannot say (the buttons to book then do not show).
+func (h *homeScreen) bookable(ctx context.Context) []core.BookableService {
+	list, err := appointments.Source{Client: h.u.conn.Client()}.Services(ctx)
+	if err != nil {
+		h.u.log.Warn("home: bookable services", "err", err)
+		return nil
+	}
+	return list
 }
 
 func (h *homeScreen) cached(ctx context.Context) (municipality.Info, bool) {
@@ -106,6 +124,11 @@ func (h *homeScreen) showError(err error) {
 func (h *homeScreen) show(info municipality.Info) {
 	m := info.Municipality
 	h.u.creditor = m.FiscalCode
+	h.u.offices = m.Offices
+	h.u.organizer = ""
+	if m.Contacts.Email != "" {
+		h.u.organizer = (&mail.Address{Name: m.Name, Address: m.Contacts.Email}).String()
+	}
 	objs := []fyne.CanvasObject{h.header(info), h.u.verifyEntry(), h.accountCard()}
 	if info.Stale != nil {
 		objs = append(objs, h.offlineBanner(info))
@@ -225,6 +248,14 @@ func (h *homeScreen) services(list []core.Service) fyne.CanvasObject {
 		}
 		box.Add(container.NewBorder(nil, nil, nil, container.NewHBox(icon, mode), name))
 		box.Add(wrapped(s.Description))
+		topic := s.ID
+		if topic == allTopics {
+			topic = ""
+		}
+		if len(appointments.ForTopic(h.u.bookable, topic)) > 0 {
+			book := widget.NewButtonWithIcon(lang.X("book.title", "Book an appointment"), theme.CalendarIcon(), func() { h.u.bookTopic(topic) })
+			box.Add(container.NewHBox(book))
+		}
 	}
 	return widget.NewCard(lang.X("home.services", "Services"), lang.X("home.services_sub", "What your municipality offers"), box)
 }

@@ -423,21 +423,7 @@ func (d *dossierScreen) openDocument(name string, fetch func() error) {
 // saveDocument writes a plain copy where the citizen chooses.
 func (d *dossierScreen) saveDocument(name string, fetch func() error) {
 	d.withDocument(name, fetch, func(folder documents.Folder) {
-		save := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-			if err != nil || wc == nil {
-				return
-			}
-			defer wc.Close()
-			data, err := folder.Load(name)
-			if err == nil {
-				_, err = wc.Write(data)
-			}
-			if err != nil {
-				dialog.ShowError(errors.New(errorText(err)), d.u.win)
-			}
-		}, d.u.win)
-		save.SetFileName(name + ".pdf")
-		save.Show()
+		d.u.saveFile(name+".pdf", func() ([]byte, error) { return folder.Load(name) })
 	})
 }
 

@@ -44,12 +44,13 @@ type Manager struct {
 	store   *store.Store
 	log     *slog.Logger
 
-	mu       sync.Mutex
-	seedTime time.Time // zero: the demo's dates are relative to now
-	language string
-	client   *api.Client
-	current  Current
-	demo     *server.Running
+	mu        sync.Mutex
+	seedTime  time.Time        // zero: the demo's dates are relative to now
+	demoClock func() time.Time // nil: the demo server runs on the real time
+	language  string
+	client    *api.Client
+	current   Current
+	demo      *server.Running
 }
 
 // Open opens the device store under dataDir. Call Connect next.
@@ -71,6 +72,15 @@ func (m *Manager) SetDemoSeedTime(t time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.seedTime = t
+}
+
+// SetDemoClock makes now the demo server's clock (free appointment slots,
+// who is a minor) instead of the real time, for tests and screenshots that
+// must look the same on any day. Call it before Connect.
+func (m *Manager) SetDemoClock(now func() time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.demoClock = now
 }
 
 // Store is the device store.
@@ -188,7 +198,11 @@ func (m *Manager) startDemoLocked(ctx context.Context) error {
 		if seed.IsZero() {
 			seed = time.Now()
 		}
-		r, err := server.StartSeededAt(ctx, m.DemoDatabase(), "127.0.0.1:0", true, seed, m.log.With("component", "demo-server"))
+		var opts []server.Option
+		if m.demoClock != nil {
+			opts = append(opts, server.WithClock(m.demoClock))
+		}
+		r, err := server.StartSeededAt(ctx, m.DemoDatabase(), "127.0.0.1:0", true, seed, m.log.With("component", "demo-server"), opts...)
 		if err != nil {
 			return fmt.Errorf("start the demo municipality: %w", err)
 		}
