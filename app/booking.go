@@ -527,30 +527,23 @@ func (f *bookingFlow) loadMonth() {
 	if f.avail != nil && f.avail.Month != month.Format("2006-01") {
 		f.avail = nil
 	}
-	u.async(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		src, err := u.appointmentsSource()
-		var m core.MonthAvailability
-		if err == nil {
-			m, err = src.Month(ctx, office, service, month)
+	askAppointments(u, func(ctx context.Context, src appointments.Source) (core.MonthAvailability, error) {
+		return src.Month(ctx, office, service, month)
+	}, func(m core.MonthAvailability, err error) {
+		if !f.month.Equal(month) || f.office.ID != office || f.service.ID != service {
+			return // the citizen moved on meanwhile
 		}
-		fyne.Do(func() {
-			if !f.month.Equal(month) || f.office.ID != office || f.service.ID != service {
-				return // the citizen moved on meanwhile
+		f.monthLoading = false
+		if err != nil {
+			if u.sessionEnded(err) {
+				return
 			}
-			f.monthLoading = false
-			if err != nil {
-				if u.sessionEnded(err) {
-					return
-				}
-				u.log.Warn("appointments: month", "err", err)
-				f.availErr = err
-			} else {
-				f.avail = &m
-			}
-			f.redraw()
-		})
+			u.log.Warn("appointments: month", "err", err)
+			f.availErr = err
+		} else {
+			f.avail = &m
+		}
+		f.redraw()
 	})
 }
 
@@ -725,7 +718,7 @@ func (f *bookingFlow) monthCard() fyne.CanvasObject {
 		}
 	}
 	box.Add(grid)
-	hint := lang.X("book.tap_day", "Tap a day with free places to see its times.")
+	hint := lang.X("book.tap_day", "Tap a day with free places to see its times. Days in grey are full, or the office does not open.")
 	if free == 0 {
 		hint = lang.X("book.month_full", "No free places this month: try the next one.")
 	}
@@ -943,19 +936,25 @@ func (f *bookingFlow) recheckSlot() {
 	})
 }
 
-// fetchSlots asks, off the UI goroutine, for the free times of day at
-// office for service, and hands them to done on the UI goroutine.
+// fetchSlots asks for the free times of day at office for service.
 func (f *bookingFlow) fetchSlots(office, service string, day core.Date, done func([]core.Slot, error)) {
-	u := f.d.u
+	askAppointments(f.d.u, func(ctx context.Context, src appointments.Source) ([]core.Slot, error) {
+		return src.Slots(ctx, office, service, day)
+	}, done)
+}
+
+// askAppointments runs ask off the UI goroutine with the appointments'
+// source, and hands its answer to done on the UI goroutine.
+func askAppointments[T any](u *ui, ask func(context.Context, appointments.Source) (T, error), done func(T, error)) {
 	u.async(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		src, err := u.appointmentsSource()
-		var slots []core.Slot
+		var answer T
 		if err == nil {
-			slots, err = src.Slots(ctx, office, service, day)
+			answer, err = ask(ctx, src)
 		}
-		fyne.Do(func() { done(slots, err) })
+		fyne.Do(func() { done(answer, err) })
 	})
 }
 
