@@ -301,9 +301,8 @@ func (d *dossierScreen) appointmentPage() fyne.CanvasObject {
 	if d.actingFor == "" && (a.Status == core.AppointmentCancelled || a.Status == core.AppointmentReleased) && a.End.After(d.u.now()) {
 		// A booking added to a calendar stays there until the calendar
 		// is told: the same event, cancelled (METHOD:CANCEL, same UID).
-		remove := widget.NewButtonWithIcon(lang.X("appt.remove_calendar", "Remove it from your calendar"), theme.CalendarIcon(), func() { d.openICS(a) })
 		out = append(out, wrapped(lang.X("appt.remove_calendar_hint", "If you had added it to your calendar, this file marks it cancelled there.")),
-			container.NewHBox(remove))
+			d.u.buttons(d.calendarButtons(a)...))
 	}
 	mine := widget.NewButtonWithIcon(lang.X("appt.mine", "My appointments"), theme.NavigateBackIcon(), back)
 	return d.sectionPageBack(title, back, append(out, container.NewHBox(mine))...)
@@ -326,11 +325,17 @@ func (d *dossierScreen) codeBlock(code string) fyne.CanvasObject {
 
 // calendarButtons add a booking to the citizen's calendar: the .ics saved
 // where they choose, or opened in the calendar app.
+// A cancelled or released one gives the same event, cancelled, so that
+// the calendar drops it.
 func (d *dossierScreen) calendarButtons(a core.Appointment) []fyne.CanvasObject {
-	add := widget.NewButtonWithIcon(lang.X("appt.add_calendar", "Add to calendar"), theme.CalendarIcon(), func() {
+	saveLabel, openLabel := lang.X("appt.add_calendar", "Add to calendar"), lang.X("appt.open_calendar", "Open in the calendar")
+	if a.Status == core.AppointmentCancelled || a.Status == core.AppointmentReleased {
+		saveLabel, openLabel = lang.X("appt.save_cancellation", "Save the cancellation"), lang.X("appt.remove_calendar", "Remove it from your calendar")
+	}
+	add := widget.NewButtonWithIcon(saveLabel, theme.CalendarIcon(), func() {
 		d.u.saveFile(a.Code+".ics", func() ([]byte, error) { return calendar.ICS(a, d.u.organizer, d.u.now()) })
 	})
-	open := widget.NewButtonWithIcon(lang.X("appt.open_calendar", "Open in the calendar"), theme.FileIcon(), func() { d.openICS(a) })
+	open := widget.NewButtonWithIcon(openLabel, theme.FileIcon(), func() { d.openICS(a) })
 	return []fyne.CanvasObject{add, open}
 }
 

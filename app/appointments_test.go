@@ -210,6 +210,12 @@ func TestBookTheIDCardRenewalFromTheDossier(t *testing.T) {
 	if !strings.Contains(labels(d.root), "Annullato") {
 		t.Fatalf("cancel not shown:\n%s", labels(d.root))
 	}
+	// The calendar is told too: the same event, cancelled.
+	tapButton(t, d.root, "Toglilo dal calendario")
+	ics, err = os.ReadFile(filepath.Join(u.viewerDir(), a.Code+".ics"))
+	if err != nil || !strings.Contains(string(ics), "METHOD:CANCEL") || !strings.Contains(string(ics), "UID:"+a.Code+"@sportello") {
+		t.Fatalf("cancellation for the calendar: %v\n%s", err, ics)
+	}
 }
 
 // On a 360-pixel phone the month fits, in Italian and English; the
