@@ -15,6 +15,7 @@ import (
 	"github.com/sportello/sportello/core"
 	"github.com/sportello/sportello/core/appointments"
 	"github.com/sportello/sportello/platform/secrets"
+	"github.com/sportello/sportello/server"
 )
 
 // smallPhoneSize is the narrowest phone the booking's calendar must fit.
@@ -383,5 +384,57 @@ func TestBookingFromTheServicesWhenATimeIsTaken(t *testing.T) {
 	tapButtonAfter(t, d.root, "Ufficio Relazioni con il Pubblico", "Scegli questo ufficio")
 	if c.step != bookWhen || c.office.ID != "urp" {
 		t.Fatalf("office chosen: step %d %q", c.step, c.office.ID)
+	}
+}
+
+// The server goes down between the summary and "Confirm the booking": the
+// citizen is told in plain words, stays on the summary with everything
+// typed, and confirms once it is back.
+func TestBookingWhileTheServerIsDown(t *testing.T) {
+	ctx := context.Background()
+	dbFile := filepath.Join(t.TempDir(), "municipality.db")
+	clock := server.WithClock(func() time.Time { return fixedNow })
+	srv, err := server.StartSeededAt(ctx, dbFile, "127.0.0.1:0", true, fixedNow, discardLog, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := startTestUI(t, false, "it", t.TempDir(), secrets.Memory())
+	if err := u.conn.UseURL(ctx, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	u.showMain()
+	signInAs(t, u, marcoColombo)
+	u.showDossier()
+	d := u.dossier
+	tapButton(t, d.root, "Prenota il rinnovo")
+	f := d.booking
+	f.showMonth(f.month.AddDate(0, 1, 0))
+	tapButton(t, d.root, "1")
+	chosen := tapFirstTime(t, f)
+	tapButton(t, d.root, "Avanti")
+	test.Type(f.details, "Rinnovo prima della scadenza")
+	tapButton(t, d.root, "Avanti")
+	tapButton(t, d.root, "Avanti")
+	if f.step != bookSummary {
+		t.Fatalf("summary: step %d", f.step)
+	}
+
+	srv.Close(ctx)
+	tapButton(t, d.root, "Conferma la prenotazione")
+	if f.step != bookSummary || f.done.Code != "" || !strings.Contains(labels(d.root), "non è raggiungibile") {
+		t.Fatalf("server down: step %d, booked %q, problem %q", f.step, f.done.Code, f.problem)
+	}
+	if f.details.Text != "Rinnovo prima della scadenza" || f.email.Text != "marco.colombo@mail.example" || f.slot == nil || !f.slot.Start.Equal(chosen.Start) {
+		t.Fatalf("lost with the server down: %q %q %+v", f.details.Text, f.email.Text, f.slot)
+	}
+
+	srv2, err := server.StartSeededAt(ctx, dbFile, strings.TrimPrefix(srv.URL, "http://"), true, fixedNow, discardLog, clock)
+	if err != nil {
+		t.Skipf("could not listen on %s again: %v", srv.URL, err)
+	}
+	defer srv2.Close(ctx)
+	tapButton(t, d.root, "Conferma la prenotazione")
+	if f.step != bookDone || !f.done.Start.Equal(chosen.Start) || f.done.Details != "Rinnovo prima della scadenza" {
+		t.Fatalf("not booked once the server was back: step %d %+v %q", f.step, f.done, f.problem)
 	}
 }
