@@ -187,6 +187,12 @@ func (u *ui) signOut(message string) {
 	u.async(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
+		// Reminders handed to the system go before the data that names them.
+		if src, err := u.appointmentsSource(); err == nil {
+			if err := src.CancelReminders(ctx, reminderScheduler{u.app}); err != nil {
+				u.log.Warn("sign-out: scheduled reminders", "err", err)
+			}
+		}
 		err := u.account.SignOut(ctx)
 		_ = os.RemoveAll(u.viewerDir())
 		var notTold *account.ServerNotToldError

@@ -70,16 +70,17 @@ func (d *dossierScreen) refreshAppointments(ctx context.Context) {
 	}
 }
 
-// remind notifies the appointments of tomorrow, each once.
-//
-// Fyne 2.8 can schedule a notification with the OS (App.ScheduleNotification:
-// delivered by the system on Android, iOS, macOS and Windows even with the
-// app closed; elsewhere by the running app). Sportello does not use it yet:
-// a scheduled reminder would have to be cancelled by its ID when the booking
-// is cancelled, moved or released on another device, and at sign-out, so
-// that no personal reminder outlives them. So the reminder fires when the
-// app runs: at start, and whenever the appointments refresh, the day before.
+// remind hands the reminders of the bookings to the system's scheduler
+// (Fyne's ScheduleNotification: delivered by the OS on Android, iOS, macOS
+// and Windows even with the app closed; on Linux by Fyne, which keeps the
+// schedule across restarts), at 18:00 the day before; then notifies, while
+// the app runs, tomorrow's bookings that no scheduled reminder covers. The
+// scheduled text says only the time: it lives outside the sealed store,
+// and sign-out takes it back.
 func (d *dossierScreen) remind(ctx context.Context, src appointments.Source) {
+	if err := src.ScheduleReminders(ctx, d.u.now(), d.u.loc, reminderScheduler{d.u.app}); err != nil {
+		d.u.log.Warn("appointments: scheduled reminders", "err", err)
+	}
 	due, err := src.DueReminders(ctx, d.u.now(), d.u.loc)
 	if err != nil {
 		d.u.log.Warn("appointments: reminders", "err", err)
@@ -429,4 +430,28 @@ func appointmentWhen(a core.Appointment) string {
 func appointmentSentence(a core.Appointment) string {
 	return lang.X("appt.sentence", "Appointment on {{.Day}} from {{.From}} to {{.To}}",
 		map[string]any{"Day": longDate(a.Start.In(officeZone)), "From": clock(a.Start), "To": clock(a.End)})
+}
+
+// reminderScheduler is the system's notification scheduler, through Fyne.
+type reminderScheduler struct{ app fyne.App }
+
+func (r reminderScheduler) Schedule(a core.Appointment, at time.Time) (string, error) {
+	n := fyne.NewNotification(lang.X("appt.reminder_title", "Appointment tomorrow"),
+		lang.X("appt.reminder_scheduled", "Tomorrow at {{.Time}} you have an appointment at the municipality: open Sportello for the details.",
+			map[string]any{"Time": clock(a.Start)}))
+	var id string
+	var err error
+	fyne.DoAndWait(func() {
+		var sn *fyne.ScheduledNotification
+		if sn, err = r.app.ScheduleNotification(n, at); err == nil {
+			id = sn.ID()
+		}
+	})
+	return id, err
+}
+
+func (r reminderScheduler) Cancel(id string) error {
+	var err error
+	fyne.DoAndWait(func() { err = r.app.CancelScheduledNotification(id) })
+	return err
 }

@@ -254,7 +254,7 @@ func TestBookingOnAPhone(t *testing.T) {
 			f.done.Code = renewal
 
 			// Tomorrow at the Polizia Locale, booked elsewhere: the next
-			// refresh reminds of it, once. And a cancelled one, dimmed.
+			// refresh schedules its reminder, once. And a cancelled one, dimmed.
 			src, err := u.appointmentsSource()
 			if err != nil {
 				t.Fatal(err)
@@ -279,11 +279,19 @@ func TestBookingOnAPhone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			body := map[string]string{"it": "Domani alle " + clock(fine.Start) + ": Multe: informazioni e ricorsi, Polizia Locale",
-				"en": "Tomorrow at " + clock(fine.Start) + ": Fines: information and appeals, Polizia Locale"}[tc.language]
+			// The reminders go to the system's scheduler, for 18:00 the day
+			// before, in order of start (the renewal's last), and once;
+			// nothing is notified at once for what is scheduled.
+			if err := src.CancelReminders(ctx, reminderScheduler{u.app}); err != nil {
+				t.Fatal(err)
+			}
+			body := map[string]string{"it": "Domani alle " + clock(f.done.Start) + " hai un appuntamento in Comune: apri Sportello per i dettagli.",
+				"en": "Tomorrow at " + clock(f.done.Start) + " you have an appointment at the municipality: open Sportello for the details."}[tc.language]
 			title := map[string]string{"it": "Appuntamento domani", "en": "Appointment tomorrow"}[tc.language]
-			test.AssertNotificationSent(t, fyne.NewNotification(title, body), func() { d.refreshAppointments(ctx) })
-			test.AssertNotificationSent(t, nil, func() { d.refreshAppointments(ctx) })
+			test.AssertNotificationSent(t, nil, func() {
+				test.AssertNotificationScheduled(t, fyne.NewNotification(title, body), func() { d.refreshAppointments(ctx) })
+			})
+			test.AssertNotificationScheduled(t, nil, func() { d.refreshAppointments(ctx) })
 
 			tapButton(t, d.root, tc.mine)
 			if up := appointments.Upcoming(d.appts.snap.List, fixedNow); len(up) != 2 || up[0].Code != fine.Code {

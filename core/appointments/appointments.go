@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"net/mail"
 	"slices"
 	"strings"
@@ -315,4 +316,111 @@ func ValidEmail(s string) bool {
 	domain := s[strings.LastIndexByte(s, '@')+1:]
 	// No address literal ([192.0.2.1]): a dot, but no mail domain.
 	return strings.Contains(domain, ".") && !strings.HasPrefix(domain, "[")
+}
+
+// ScheduledReminder is a reminder handed to the system's notification
+// scheduler: its ID there, and the start of the booking it is for.
+type ScheduledReminder struct {
+	ID    string    `json:"id"`
+	Start time.Time `json:"start"`
+}
+
+// Scheduler is the system's notification scheduler, as the app offers it:
+// Schedule queues the reminder of a for at and returns its ID; Cancel
+// removes one by ID (an ID already delivered or unknown is no error).
+type Scheduler interface {
+	Schedule(a core.Appointment, at time.Time) (id string, err error)
+	Cancel(id string) error
+}
+
+// ReminderAt is when the reminder of a booking starting at start is due:
+// 18:00 of the day before, in loc.
+func ReminderAt(start time.Time, loc *time.Location) time.Time {
+	y, m, d := start.In(loc).Date()
+	return time.Date(y, m, d-1, 18, 0, 0, 0, loc)
+}
+
+func (s Source) scheduledKey() string { return "appointments|" + s.Site + "|scheduled" }
+
+// ScheduleReminders brings the reminders handed to the system in line with
+// the device's copy: one for each booking whose reminder time (ReminderAt)
+// is still ahead, moved with the booking, cancelled with it. The IDs are
+// kept sealed, so that CancelReminders can take them back at sign-out. A
+// booking with a scheduled reminder counts as reminded for DueReminders,
+// which covers the rest (booked too late for the scheduler, or a
+// scheduler that refused) while the app runs.
+func (s Source) ScheduleReminders(ctx context.Context, now time.Time, loc *time.Location, sch Scheduler) error {
+	snap, have, err := s.Cached(ctx)
+	if err != nil || !have {
+		return err
+	}
+	sched := map[string]ScheduledReminder{}
+	if _, _, _, err := s.Store.GetSealed(ctx, s.Vault, s.scheduledKey(), &sched); err != nil {
+		return err
+	}
+	marks := reminded{}
+	if _, _, _, err := s.Store.GetSealed(ctx, s.Vault, s.remindedKey(), &marks); err != nil {
+		return err
+	}
+	wanted := map[string]core.Appointment{}
+	for _, a := range snap.List {
+		if a.Status == core.AppointmentBooked && ReminderAt(a.Start, loc).After(now) {
+			wanted[a.Code] = a
+		}
+	}
+	var firstErr error
+	for code, r := range sched {
+		if a, ok := wanted[code]; ok && a.Start.Equal(r.Start) {
+			continue
+		}
+		if err := sch.Cancel(r.ID); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		delete(sched, code)
+	}
+	// In order of start, so that the scheduler sees the same sequence
+	// every time.
+	order := slices.SortedFunc(maps.Values(wanted), func(x, y core.Appointment) int { return x.Start.Compare(y.Start) })
+	for _, a := range order {
+		code := a.Code
+		if _, ok := sched[code]; ok {
+			continue
+		}
+		id, err := sch.Schedule(a, ReminderAt(a.Start, loc))
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		sched[code] = ScheduledReminder{ID: id, Start: a.Start}
+		marks[code] = a.Start
+	}
+	if err := s.Store.PutSealed(ctx, s.Vault, s.scheduledKey(), sched, "", now); err != nil {
+		return err
+	}
+	if err := s.Store.PutSealed(ctx, s.Vault, s.remindedKey(), marks, "", now); err != nil {
+		return err
+	}
+	return firstErr
+}
+
+// CancelReminders takes back every reminder handed to the system: sign-out
+// calls it before the device's data is wiped, so that no reminder outlives
+// the session.
+func (s Source) CancelReminders(ctx context.Context, sch Scheduler) error {
+	sched := map[string]ScheduledReminder{}
+	if _, _, ok, err := s.Store.GetSealed(ctx, s.Vault, s.scheduledKey(), &sched); err != nil || !ok {
+		return err
+	}
+	var firstErr error
+	for _, r := range sched {
+		if err := sch.Cancel(r.ID); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return s.Store.PutSealed(ctx, s.Vault, s.scheduledKey(), map[string]ScheduledReminder{}, "", time.Now())
 }

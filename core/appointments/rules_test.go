@@ -195,3 +195,117 @@ func TestDueRemindersOnce(t *testing.T) {
 		t.Error("the reminder marks are not sealed")
 	}
 }
+
+// fakeScheduler is the system's scheduler: what it holds, by ID.
+type fakeScheduler struct {
+	held   map[string]time.Time // ID → when it fires
+	codes  map[string]string    // ID → booking code
+	n      int
+	refuse bool
+}
+
+func (f *fakeScheduler) Schedule(a core.Appointment, when time.Time) (string, error) {
+	if f.refuse {
+		return "", fmt.Errorf("no scheduler")
+	}
+	f.n++
+	id := fmt.Sprint("n", f.n)
+	f.held[id], f.codes[id] = when, a.Code
+	return id, nil
+}
+
+func (f *fakeScheduler) Cancel(id string) error { delete(f.held, id); delete(f.codes, id); return nil }
+
+func (f *fakeScheduler) scheduled() string {
+	var c []string
+	for id, code := range f.codes {
+		c = append(c, code+"@"+f.held[id].In(rome).Format("02 15:04"))
+	}
+	slices.Sort(c)
+	return strings.Join(c, " ")
+}
+
+// Reminders handed to the system follow the bookings (scheduled, moved,
+// cancelled), are not given twice by DueReminders, and sign-out takes
+// them all back.
+func TestScheduleReminders(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "device.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	v, err := vault.Open(secrets.Memory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := Source{Store: st, Vault: v, Site: "site"}
+	sch := &fakeScheduler{held: map[string]time.Time{}, codes: map[string]string{}}
+	now := at(10, 12)
+	list := []core.Appointment{
+		appt("NEXT-WEEK", at(17, 9), core.AppointmentBooked),
+		appt("TOMORROW", at(11, 10), core.AppointmentBooked),
+		appt("CANCELLED", at(14, 10), core.AppointmentCancelled),
+	}
+	if err := src.put(ctx, Snapshot{List: list, FetchedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.ScheduleReminders(ctx, now, rome, sch); err != nil {
+		t.Fatal(err)
+	}
+	if got := sch.scheduled(); got != "NEXT-WEEK@16 18:00 TOMORROW@10 18:00" {
+		t.Fatalf("scheduled %q", got)
+	}
+	// Scheduled reminders are not given again while the app runs.
+	if due, err := src.DueReminders(ctx, at(10, 19), rome); err != nil || len(due) != 0 {
+		t.Errorf("reminded twice: %q %v", codes(due), err)
+	}
+	// Again: nothing changes.
+	if err := src.ScheduleReminders(ctx, now, rome, sch); err != nil || sch.n != 2 {
+		t.Fatalf("scheduled again: %d %v", sch.n, err)
+	}
+	// Moved and cancelled: the scheduler follows.
+	list[0].Start, list[0].End = at(21, 9), at(21, 9).Add(30*time.Minute)
+	list[1].Status = core.AppointmentCancelled
+	if err := src.put(ctx, Snapshot{List: list, FetchedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.ScheduleReminders(ctx, now, rome, sch); err != nil {
+		t.Fatal(err)
+	}
+	if got := sch.scheduled(); got != "NEXT-WEEK@20 18:00" {
+		t.Fatalf("after a move and a cancellation: %q", got)
+	}
+	// Past 18:00 of the day before, nothing is scheduled: DueReminders
+	// covers it.
+	list = append(list, appt("LATE", at(11, 9), core.AppointmentBooked))
+	if err := src.put(ctx, Snapshot{List: list, FetchedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.ScheduleReminders(ctx, at(10, 20), rome, sch); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := src.DueReminders(ctx, at(10, 20), rome); codes(due) != "LATE" || strings.Contains(sch.scheduled(), "LATE") {
+		t.Errorf("booked late: due %q, scheduled %q", codes(due), sch.scheduled())
+	}
+	// The IDs are sealed; sign-out takes every reminder back.
+	raw, _, _, _, _ := st.PersonalGet(ctx, src.scheduledKey())
+	if strings.Contains(string(raw), "NEXT-WEEK") {
+		t.Error("the scheduled reminders are not sealed")
+	}
+	if err := src.CancelReminders(ctx, sch); err != nil || sch.scheduled() != "" {
+		t.Errorf("after sign-out: %q %v", sch.scheduled(), err)
+	}
+	// A scheduler that refuses: DueReminders still reminds while the app runs.
+	refusing := &fakeScheduler{refuse: true}
+	list = []core.Appointment{appt("REFUSED", at(12, 9), core.AppointmentBooked)}
+	if err := src.put(ctx, Snapshot{List: list, FetchedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.ScheduleReminders(ctx, now, rome, refusing); err == nil {
+		t.Error("a refusing scheduler gave no error")
+	}
+	if due, _ := src.DueReminders(ctx, at(11, 8), rome); codes(due) != "REFUSED" {
+		t.Errorf("with no scheduler: %q", codes(due))
+	}
+}
