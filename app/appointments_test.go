@@ -389,6 +389,7 @@ func TestBookingFromTheServicesWhenATimeIsTaken(t *testing.T) {
 		!strings.Contains(text, "Ufficio Relazioni con il Pubblico") || strings.Contains(text, "Polizia Locale") || strings.Contains(text, "Ufficio Tributi") {
 		t.Fatalf("offices for the certificates (step %d):\n%s", c.step, text)
 	}
+	golden(t, u, "book_office_desktop_it")
 	tapButtonAfter(t, d.root, "Ufficio Relazioni con il Pubblico", "Scegli questo ufficio")
 	if c.step != bookWhen || c.office.ID != "urp" {
 		t.Fatalf("office chosen: step %d %q", c.step, c.office.ID)

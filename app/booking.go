@@ -461,10 +461,10 @@ func (f *bookingFlow) officeCard(o core.Office) fyne.CanvasObject {
 	name := wrapped(o.Name)
 	name.TextStyle.Bold = true
 	box := container.NewVBox(name, wrapped(o.Address))
+	// The hours decide which office suits the citizen: readable, as on
+	// the home screen, not faded like a hint.
 	for _, line := range openingLines(o.Hours) {
-		l := widget.NewLabel(line)
-		l.Importance = widget.LowImportance
-		box.Add(l)
+		box.Add(widget.NewLabel(line))
 	}
 	choose := widget.NewButtonWithIcon(lang.X("book.choose_office", "Choose this office"), theme.NavigateNextIcon(), func() {
 		f.setOffice(o)
