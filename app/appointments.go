@@ -23,10 +23,53 @@ import (
 // appointmentsState is My appointments in the dossier: the citizen's
 // bookings at the municipal offices, kept sealed on the device.
 type appointmentsState struct {
-	snap appointments.Snapshot
-	have bool
-	err  error  // why there is no copy
+	sectionCopy[appointments.Snapshot]
 	code string // the booking whose details are open
+}
+
+// sectionCopy is what a dossier section holds of its own sealed copy on
+// the device.
+type sectionCopy[T any] struct {
+	snap T
+	have bool
+	err  error // why there is no copy
+}
+
+// refreshCopy brings a section's copy c up to date; it runs off the UI
+// goroutine. The device's copy (cached) shows at once while the screen has
+// none; then the server's (refresh) replaces it, or the error is kept in c
+// (an ended session is left to u.sessionEnded). done runs on the UI
+// goroutine with the fresh copy, or with a zero T and fresh false after an
+// error. openErr is why the section's source could not be opened: then
+// neither cached nor refresh is called.
+func refreshCopy[T any](u *ui, what string, c *sectionCopy[T], openErr error,
+	cached func() (T, bool, error), refresh func() (T, error), done func(snap T, fresh bool)) {
+	err := openErr
+	if err == nil {
+		if snap, ok, _ := cached(); ok {
+			fyne.Do(func() {
+				if !c.have {
+					c.snap, c.have = snap, true
+				}
+			})
+		}
+	}
+	var snap T
+	if err == nil {
+		snap, err = refresh()
+	}
+	fyne.Do(func() {
+		if err != nil {
+			if u.sessionEnded(err) {
+				return
+			}
+			u.log.Warn(what, "err", err)
+			c.err = err
+		} else {
+			c.snap, c.have, c.err = snap, true, nil
+		}
+		done(snap, err == nil)
+	})
 }
 
 // refreshAppointments shows the device's copy, asks the server for the
@@ -37,34 +80,15 @@ func (d *dossierScreen) refreshAppointments(ctx context.Context) {
 		return
 	}
 	src, err := d.u.appointmentsSource()
-	if err == nil {
-		if cached, ok, _ := src.Cached(ctx); ok {
-			fyne.Do(func() {
-				if !d.appts.have {
-					d.appts.snap, d.appts.have = cached, true
-				}
-			})
-		}
-	}
-	var snap appointments.Snapshot
-	if err == nil {
-		snap, err = src.Refresh(ctx, d.u.now())
-	}
-	fyne.Do(func() {
-		if err != nil {
-			if d.u.sessionEnded(err) {
-				return
+	refreshCopy(d.u, "appointments", &d.appts.sectionCopy, err,
+		func() (appointments.Snapshot, bool, error) { return src.Cached(ctx) },
+		func() (appointments.Snapshot, error) { return src.Refresh(ctx, d.u.now()) },
+		func(appointments.Snapshot, bool) {
+			switch d.detail {
+			case "", "appointments", "appointment":
+				d.render()
 			}
-			d.u.log.Warn("appointments", "err", err)
-			d.appts.err = err
-		} else {
-			d.appts.snap, d.appts.have, d.appts.err = snap, true, nil
-		}
-		switch d.detail {
-		case "", "appointments", "appointment":
-			d.render()
-		}
-	})
+		})
 	if err == nil {
 		d.remind(ctx, src)
 	}

@@ -24,9 +24,7 @@ import (
 // finesState is the Fines area of the dossier: the registered plates and
 // the fines of the citizen's vehicles, to pay with pagoPA.
 type finesState struct {
-	snap fines.Snapshot
-	have bool
-	err  error // why there is no copy
+	sectionCopy[fines.Snapshot]
 
 	// The plate being added.
 	plateEntry *widget.Entry
@@ -53,37 +51,18 @@ func (d *dossierScreen) refreshFines(ctx context.Context) {
 		return
 	}
 	src, err := d.u.finesSource()
-	if err == nil {
-		if cached, ok, _ := src.Cached(ctx); ok {
-			fyne.Do(func() {
-				if !d.fines.have {
-					d.fines.snap, d.fines.have = cached, true
-				}
-			})
-		}
-	}
-	var snap fines.Snapshot
-	if err == nil {
-		snap, err = src.Refresh(ctx, d.u.now())
-	}
-	fyne.Do(func() {
-		if err != nil {
-			if d.u.sessionEnded(err) {
-				return
-			}
-			d.u.log.Warn("fines", "err", err)
-			d.fines.err = err
-		} else {
-			d.fines.snap, d.fines.have, d.fines.err = snap, true, nil
+	refreshCopy(d.u, "fines", &d.fines.sectionCopy, err,
+		func() (fines.Snapshot, bool, error) { return src.Cached(ctx) },
+		func() (fines.Snapshot, error) { return src.Refresh(ctx, d.u.now()) },
+		func(snap fines.Snapshot, fresh bool) {
 			for _, f := range snap.NewFines {
 				d.u.app.SendNotification(fyne.NewNotification(lang.X("fines.new", "New fine for {{.Plate}}", map[string]any{"Plate": plate.Format(f.Plate)}),
 					lang.X("fines.new_body", "{{.What}}: {{.Amount}} to pay today", map[string]any{"What": f.Description, "Amount": formatMoney(f.AmountDueCents)})))
 			}
-		}
-		if d.detail == "fines" {
-			d.render()
-		}
-	})
+			if d.detail == "fines" {
+				d.render()
+			}
+		})
 }
 
 // finesSection is the Fines area: plates, fines by plate, pay.
